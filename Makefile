@@ -1,0 +1,43 @@
+# gan-course tasks. The README's Quick start is `make train` then `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PRESET ?= cpu
+
+.PHONY: help train test lab strip lock clean
+
+help:
+	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
+	@echo "make test    the whole test suite, every notebook included (smoke preset, offline)"
+	@echo "make lab     open the notebooks in JupyterLab"
+	@echo "make strip   remove outputs from the notebooks before committing"
+	@echo "make lock    re-pin requirements.txt from requirements.in"
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "gan-course needs Python 3.11 or newer: make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+train: $(STAMP)
+	$(BIN)/python -m gan_course train --preset $(PRESET)
+
+test: $(STAMP)
+	GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+strip: $(STAMP)
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb
+
+lock:
+	rm -rf /tmp/gan-course-lock && $(PYTHON) -m venv /tmp/gan-course-lock
+	/tmp/gan-course-lock/bin/pip install --quiet -r requirements.in
+	( head -2 requirements.txt; /tmp/gan-course-lock/bin/pip freeze ) > requirements.txt.new && mv requirements.txt.new requirements.txt
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache *.egg-info

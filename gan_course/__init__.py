@@ -1,0 +1,33 @@
+"""gan-course: the helper package behind the Generative Adversarial Networks notebooks.
+
+Importing this package does no work: no training, no downloads, no seeding. It only
+pins Keras to the TensorFlow backend (the course's code uses ``tf.GradientTape`` and
+``tf.data``), so import it before ``keras`` in a fresh interpreter.
+
+Modules, one concept each:
+
+- ``presets``   smoke / cpu / gpu sizes for every lesson
+- ``data``      MNIST (online or offline) and image folders as ``tf.data`` pipelines
+- ``models``    DCGAN generator and discriminator builders
+- ``losses``    GAN losses as small pure functions
+- ``training``  the ``DCGAN`` ``keras.Model`` with its ``train_step``
+- ``callbacks`` fixed-noise monitoring during ``fit``
+- ``plotting``  image grids, loss curves, GIFs, architecture drawings
+- ``saving``    safe saving/loading (``.keras`` / ``.weights.h5``) and resumable runs
+- ``paths``     where outputs and caches go
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow's C++ start-up banner buries the lesson's output; errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+if os.environ["KERAS_BACKEND"] != "tensorflow":
+    raise ImportError(
+        f"gan_course needs the TensorFlow backend, but KERAS_BACKEND={os.environ['KERAS_BACKEND']!r}. "
+        "Unset KERAS_BACKEND or set it to 'tensorflow' before starting Python."
+    )
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

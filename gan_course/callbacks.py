@@ -1,0 +1,67 @@
+"""Callbacks that watch a GAN while ``fit`` runs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from gan_course.plotting import save_image_grid
+
+__all__ = ["GANMonitor", "StopOnNaN"]
+
+
+class GANMonitor(keras.callbacks.Callback):
+    """Draw the same ``fixed_noise`` through the generator after every ``every`` epochs.
+
+    Because z never changes, the grids differ only because the generator learned: watch
+    the same digit sharpen, and spot mode collapse when many cells become the same image.
+    Grids go to ``out_dir/epoch_NNN.png`` (numbered by absolute epoch, so a resumed run
+    continues the series) and stay in ``self.grids`` as arrays.
+    """
+
+    def __init__(self, fixed_noise, out_dir=None, every: int = 1, generator_attr: str = "generator"):
+        super().__init__()
+        self.fixed_noise = np.asarray(fixed_noise, dtype="float32")
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.every = every
+        self.generator_attr = generator_attr
+        self.grids: list[np.ndarray] = []
+        self.paths: list[Path] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        generator = getattr(self.model, self.generator_attr)
+        images = keras.ops.convert_to_numpy(generator(self.fixed_noise, training=False))
+        self.grids.append(images)
+        if self.out_dir is not None:
+            self.paths.append(save_image_grid(images, self.out_dir / f"epoch_{epoch + 1:03d}.png"))
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop ``fit`` with a clear error as soon as a logged loss is NaN or infinite.
+
+    Raising (rather than quietly stopping) leaves ``BackupAndRestore``'s last good epoch
+    on disk, so after lowering the learning rate a new ``fit`` resumes from it.
+    """
+
+    def __init__(self, backup_dir=None):
+        super().__init__()
+        self.backup_dir = backup_dir
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items() if not math.isfinite(float(v))}
+        if bad:
+            where = f"the checkpoint in {self.backup_dir}" if self.backup_dir else "no checkpoint (add BackupAndRestore)"
+            raise FloatingPointError(
+                f"Training diverged at epoch {self._epoch + 1}, batch {batch + 1}: {bad}. "
+                f"Kept: {where}. Lower the learning rates (e.g. 2e-4 -> 1e-4), check that images are "
+                "in [-1, 1], then call fit again to resume from the last good epoch."
+            )

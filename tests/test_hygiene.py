@@ -1,0 +1,89 @@
+"""Project hygiene: notebooks committed clean and in course order; imports without side effects."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+def test_notebooks_have_no_outputs():
+    dirty = []
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count")):
+                dirty.append(path.name)
+                break
+    assert not dirty, f"strip outputs before committing (make strip): {dirty}"
+
+
+def test_notebooks_are_numbered_in_course_order():
+    numbers = []
+    for path in NOTEBOOKS:
+        match = re.fullmatch(r"(\d\d)_[a-z0-9_]+\.ipynb", path.name)
+        assert match, f"{path.name}: name lessons NN_topic.ipynb"
+        numbers.append(int(match.group(1)))
+    assert numbers == sorted(set(numbers)), "duplicate lesson numbers"
+    assert numbers[0] <= 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers))), "gaps in numbering"
+
+
+def test_every_notebook_reads_the_preset_and_ends_with_exercises():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        sources = ["".join(c["source"]) for c in nb["cells"]]
+        assert any("get_preset(" in s for s in sources if s), f"{path.name} ignores the preset"
+        headings = [
+            line for c, s in zip(nb["cells"], sources) if c["cell_type"] == "markdown"
+            for line in s.splitlines() if line.startswith("#")
+        ]
+        assert "Exercises" in headings[-1], f"{path.name} should end with exercises"
+
+
+def test_no_notebook_uses_tf_keras():
+    for path in [*NOTEBOOKS, *(ROOT / "gan_course").glob("*.py")]:
+        text = path.read_text()
+        assert "tensorflow.keras" not in text.replace("`tensorflow.keras`", "") and "tf.keras" not in text, path.name
+
+
+IMPORT_EVERYTHING = """
+import os, random, socket, sys
+import numpy as np
+calls = []
+def refuse(*args, **kwargs):
+    calls.append(args)
+    raise OSError("network disabled by the test")
+socket.create_connection = refuse
+socket.socket.connect = refuse
+np_state, py_state = np.random.get_state()[1].copy(), random.getstate()
+import gan_course
+print("tensorflow loaded by the bare import:", "tensorflow" in sys.modules)
+import pkgutil, importlib
+for m in pkgutil.iter_modules(gan_course.__path__):
+    if m.name != "__main__":
+        importlib.import_module("gan_course." + m.name)
+import keras
+print("network calls:", len(calls))
+print("numpy seeded:", not (np.random.get_state()[1] == np_state).all())
+print("python seeded:", random.getstate() != py_state)
+"""
+
+
+def test_importing_the_package_has_no_side_effects(tmp_path):
+    env = {"GAN_COURSE_OUTPUTS": str(tmp_path / "out"), "GAN_COURSE_CACHE": str(tmp_path / "cache"),
+           "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "tensorflow loaded by the bare import: False" in result.stdout
+    assert "network calls: 0" in result.stdout
+    assert "numpy seeded: False" in result.stdout and "python seeded: False" in result.stdout
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+    assert not (tmp_path / ".keras" / "datasets").exists()

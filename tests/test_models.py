@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+from keras import layers
+
+from gan_course import models
+
+
+def test_initial_size_rule():
+    assert models.initial_size(28, 2) == 7
+    assert models.initial_size(64, 4) == 4
+    assert models.initial_size(100, 2) == 25
+
+
+def test_initial_size_rejects_sizes_the_rule_cannot_reach():
+    with pytest.raises(ValueError, match=r"28 / 2\*\*3 = 3.5") as err:
+        models.initial_size(28, 3)
+    assert "[0, 1, 2]" in str(err.value)  # says which choices work
+
+
+@pytest.mark.parametrize("size,expected", [(28, 2), (32, 3), (64, 4), (100, 2), (96, 4)])
+def test_default_upsamplings(size, expected):
+    assert models.default_upsamplings(size) == expected
+
+
+@pytest.mark.parametrize(
+    "shape", [(28, 28, 1), (32, 32, 3), (64, 64, 1), (100, 100, 3), (16, 32, 1)], ids=lambda s: "x".join(map(str, s))
+)
+@pytest.mark.parametrize("upsampling", ["transpose", "upsample"])
+def test_shapes_for_several_image_sizes(shape, upsampling):
+    g = models.dcgan_generator(latent_dim=12, image_shape=shape, width=4, upsampling=upsampling)
+    d = models.dcgan_discriminator(image_shape=shape, width=4)
+    z = np.random.default_rng(0).standard_normal((3, 12)).astype("float32")
+    images = g(z, training=False).numpy()
+    assert images.shape == (3, *shape)
+    assert np.abs(images).max() <= 1.0  # tanh
+    assert d(images, training=False).shape == (3, 1)
+
+
+def test_generator_is_widest_next_to_the_latent_vector():
+    g = models.dcgan_generator(latent_dim=8, image_shape=(64, 64, 1), width=8)
+    convs = [lyr.filters for lyr in g.layers if isinstance(lyr, layers.Conv2DTranspose)]
+    reshape = next(lyr for lyr in g.layers if isinstance(lyr, layers.Reshape))
+    assert reshape.target_shape == (4, 4, 64)
+    assert convs == [32, 16, 8, 1]  # halves at each up-sampling, then the image
+
+
+def test_discriminator_rules():
+    d = models.dcgan_discriminator(image_shape=(64, 64, 3), width=8)
+    convs = [lyr for lyr in d.layers if isinstance(lyr, layers.Conv2D)]
+    assert [c.filters for c in convs] == [8, 16, 32, 64] and all(c.strides == (2, 2) for c in convs)
+    # No batch norm straight after the input layer; LeakyReLU(0.2); a single logit, no sigmoid.
+    assert not isinstance(d.layers[2], layers.BatchNormalization)
+    assert all(lyr.negative_slope == pytest.approx(0.2) for lyr in d.layers if isinstance(lyr, layers.LeakyReLU))
+    assert d.layers[-1].activation.__name__ == "linear"
+
+
+def test_dcgan_weight_init(seeded):
+    g = models.dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), width=32)
+    kernel = g.layers[1].kernel.numpy()  # the dense layer: 100 x 3136 numbers
+    assert abs(kernel.mean()) < 0.001 and kernel.std() == pytest.approx(0.02, rel=0.05)
+
+
+def test_bad_shapes_fail_clearly():
+    with pytest.raises(ValueError, match="height, width, channels"):
+        models.dcgan_generator(image_shape=(28, 28))
+    with pytest.raises(ValueError, match="not a whole number"):
+        models.dcgan_generator(image_shape=(28, 28, 1), n_upsamplings=3)
+    with pytest.raises(ValueError, match="upsampling"):
+        models.dcgan_generator(upsampling="pixelshuffle")
