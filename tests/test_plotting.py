@@ -34,7 +34,13 @@ def test_monitor_saves_one_grid_per_epoch_from_fixed_noise(tmp_path):
     np.testing.assert_allclose(monitor.grids[0], monitor.grids[2])  # same noise, same G -> same picture
     gif = plotting.make_gif(monitor.paths, tmp_path / "training.gif")
     with Image.open(gif) as im:
-        assert im.n_frames == 3
+        assert im.size == Image.open(monitor.paths[0]).size
+
+
+def test_gif_has_one_frame_per_distinct_grid(tmp_path):
+    frames = [np.full((8, 8), value, np.uint8) for value in (0, 120, 255)]
+    with Image.open(plotting.make_gif(frames, tmp_path / "g.gif")) as im:
+        assert im.n_frames == 3 and im.info["loop"] == 0
 
 
 def test_make_gif_needs_frames(tmp_path):
