@@ -86,6 +86,15 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
         plotting.make_gif(frames, out / "training.gif")
     saving.save_gan(gan, out)
 
+    from gan_course import metrics as gan_metrics
+
+    test = data.load_mnist("test", source=mnist.source, verbose=False)
+    scores = gan_metrics.score_generator(gan.generator, test.images, n=min(preset.eval_samples, len(test)), seed=seed)
+    print(f"\nScores against {len(test):,} held-out test digits: {scores}")
+    reference = gan_metrics.reference_values()
+    print(f"For reference (n=1000): real digits FID {reference['real_vs_real']['fid']:.1f}, "
+          f"untrained generator FID {reference['untrained_generator']['fid']:.1f}")
+
     metrics = {
         "preset": preset.name,
         "data_source": mnist.source,
@@ -97,6 +106,8 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
         "seed": seed,
         "train_seconds_this_run": round(seconds, 1),
         "final": {k: v[-1] for k, v in history.items()},
+        "scores": scores.as_dict(),
+        "reference": {k: reference[k] for k in ("real_vs_real", "untrained_generator")},
         "history": history,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))

