@@ -37,6 +37,23 @@ class Preset:
         """A copy with some fields changed, e.g. ``preset.replace(epochs=1)``."""
         return dataclasses.replace(self, **changes)
 
+    def pick(self, **by_preset):
+        """A lesson-specific value chosen by preset name, e.g.
+        ``image_size = preset.pick(smoke=16, cpu=32, gpu=64)``.
+
+        Lessons use it for sizes only they need (image size, critic steps...), so the choice is
+        visible in the notebook. Every preset must be given a value: a missing one is an error
+        rather than a silent default.
+        """
+        missing = [name for name in PRESETS if name not in by_preset]
+        unknown = [name for name in by_preset if name not in PRESETS]
+        if missing or unknown:
+            raise ValueError(
+                f"pick() needs one value per preset ({', '.join(PRESETS)}); "
+                f"missing: {missing or 'none'}, unknown: {unknown or 'none'}."
+            )
+        return by_preset[self.name]
+
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(

@@ -50,3 +50,15 @@ def test_replace_makes_a_copy():
     assert short.epochs == 1 and cpu.epochs != 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         cpu.epochs = 3
+
+
+def test_pick_returns_the_value_for_this_preset():
+    values = dict(smoke=16, cpu=32, gpu=64)
+    assert [PRESETS[name].pick(**values) for name in ("smoke", "cpu", "gpu")] == [16, 32, 64]
+
+
+def test_pick_rejects_missing_or_unknown_presets():
+    with pytest.raises(ValueError, match="missing: \\['gpu'\\]"):
+        PRESETS["cpu"].pick(smoke=1, cpu=2)
+    with pytest.raises(ValueError, match="unknown: \\['laptop'\\]"):
+        PRESETS["cpu"].pick(smoke=1, cpu=2, gpu=3, laptop=4)
