@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["dcgan_init", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
+__all__ = ["dcgan_init", "batch_norm", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
 
 
 def dcgan_init(seed: int | None = None) -> keras.initializers.Initializer:
@@ -31,6 +31,17 @@ def dcgan_init(seed: int | None = None) -> keras.initializers.Initializer:
 def _gamma_init() -> keras.initializers.Initializer:
     # Batch-norm scale starts near 1 with the same small spread as the kernels.
     return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
+
+
+def batch_norm(**kwargs) -> layers.BatchNormalization:
+    """Batch norm as DCGAN uses it, with statistics synchronised across replicas when the model
+    is built under a ``tf.distribute`` strategy: each replica then normalises with the
+    statistics of the *global* batch, so two devices train like one device with both halves."""
+    import tensorflow as tf
+
+    kwargs.setdefault("gamma_initializer", _gamma_init())
+    kwargs.setdefault("synchronized", tf.distribute.has_strategy())
+    return layers.BatchNormalization(**kwargs)
 
 
 def initial_size(final_size: int, n_upsamplings: int) -> int:
@@ -107,7 +118,7 @@ def dcgan_generator(
     z = keras.Input(shape=(latent_dim,), name="z")
     x = layers.Dense(h0 * w0 * filters0, use_bias=False, kernel_initializer=dcgan_init())(z)
     x = layers.Reshape((h0, w0, filters0))(x)
-    x = layers.BatchNormalization(gamma_initializer=_gamma_init())(x)
+    x = batch_norm()(x)
     x = layers.ReLU()(x)
     for i in range(n):
         last = i == n - 1
@@ -120,9 +131,9 @@ def dcgan_generator(
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
             x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
         if last:
-            x = layers.Activation("tanh", name="image")(x)
+            x = layers.Activation("tanh", name="image", dtype="float32")(x)
         else:
-            x = layers.BatchNormalization(gamma_initializer=_gamma_init())(x)
+            x = batch_norm()(x)
             x = layers.ReLU()(x)
     model = keras.Model(z, x, name=name)
     if tuple(model.output_shape[1:]) != (h, w, channels):  # guard against a wrong rule above
@@ -155,10 +166,11 @@ def dcgan_discriminator(
             width * 2**i, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=dcgan_init()
         )(x)
         if i > 0:  # DCGAN: no batch norm on the discriminator's input layer
-            x = layers.BatchNormalization(gamma_initializer=_gamma_init())(x)
+            x = batch_norm()(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
-    logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit")(x)
+    # float32 even under mixed precision: the loss needs the logit's full range.
+    logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32")(x)
     return keras.Model(image, logit, name=name)

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from gan_course import losses
 
-__all__ = ["DCGAN", "check_image_shapes"]
+__all__ = ["DCGAN", "check_image_shapes", "replica_info", "scale_for_replicas", "sample_replica_noise"]
 
 
 def check_image_shapes(generator: keras.Model, discriminator: keras.Model, data_shape=None) -> None:
@@ -35,6 +35,40 @@ def check_image_shapes(generator: keras.Model, discriminator: keras.Model, data_
                     f"color_mode='{mode}' or build the models with {data[2]} channel(s)."
                 )
             raise ValueError(f"The data has images of shape {data} but the models use {g_out}.{hint}")
+
+
+def replica_info():
+    """(this replica's index, number of replicas): (0, 1) outside ``tf.distribute``."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context, e.g. eager code inside strategy.scope()
+        return 0, tf.distribute.get_strategy().num_replicas_in_sync
+    return ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync
+
+
+def scale_for_replicas(loss):
+    """A replica's mean loss, divided by the number of replicas.
+
+    Under ``tf.distribute`` each replica sees ``global_batch / n`` examples and the optimizer
+    *sums* the replicas' gradients. Dividing each replica's mean by ``n`` makes that sum the
+    gradient of the mean over the global batch: what one device computes on the whole batch.
+    On one device it divides by 1. (Keras' built-in ``fit`` does the same for standard losses.)
+    """
+    _, replicas = replica_info()
+    return loss if replicas == 1 else loss / tf.cast(replicas, loss.dtype)
+
+
+def sample_replica_noise(shape_per_replica_batch, latent_dim, seed_generator):
+    """z ~ N(0, I) for this replica's share of the global batch.
+
+    Every replica draws the *global* batch from the same seeded stream and keeps its own slice,
+    so n replicas together use exactly the noise one device would draw for the whole batch.
+    """
+    replica, replicas = replica_info()
+    n = shape_per_replica_batch
+    if replicas == 1:
+        return keras.random.normal((n, latent_dim), seed=seed_generator)
+    z = keras.random.normal((n * replicas, latent_dim), seed=seed_generator)
+    return z[replica * n : (replica + 1) * n]
 
 
 class DCGAN(keras.Model):
@@ -94,30 +128,34 @@ class DCGAN(keras.Model):
         return self.generator(z, training=training)
 
     def sample_noise(self, n):
-        """n latent vectors z ~ N(0, I), drawn from the model's own seeded stream."""
-        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        """n latent vectors z ~ N(0, I), drawn from the model's own seeded stream (per replica
+        under ``tf.distribute``: see ``sample_replica_noise``)."""
+        return sample_replica_noise(n, self.latent_dim, self.seed_generator)
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data  # labels are ignored
         check_image_shapes(self.generator, self.discriminator, real_images.shape[1:])
         batch_size = tf.shape(real_images)[0]
 
-        # 1. Discriminator: push D(x) up and D(G(z)) down.
         z = self.sample_noise(batch_size)
-        with tf.GradientTape() as tape:
+        # One pass of G serves both updates (the order of the PyTorch DCGAN tutorial): D learns
+        # from these fakes, then the updated D judges the same fakes for G. Running G once, not
+        # twice, is what makes this step as cheap as the TF tutorial's simultaneous update.
+        with tf.GradientTape() as g_tape:
             fake_images = self.generator(z, training=True)
-            real_logits = self.discriminator(real_images, training=True)
-            fake_logits = self.discriminator(fake_images, training=True)
-            d_loss = self.d_loss_fn(real_logits, fake_logits, real_label=self.real_label)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-
-        # 2. Generator: fresh noise, and only G's weights move.
-        z = self.sample_noise(batch_size)
-        with tf.GradientTape() as tape:
-            fake_logits_g = self.discriminator(self.generator(z, training=True), training=True)
-            g_loss = self.g_loss_fn(fake_logits_g)
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+            # 1. Discriminator: push D(x) up and D(G(z)) down.
+            with g_tape.stop_recording():  # D's update is not part of G's gradient
+                with tf.GradientTape() as d_tape:
+                    real_logits = self.discriminator(real_images, training=True)
+                    fake_logits = self.discriminator(fake_images, training=True)
+                    d_loss = self.d_loss_fn(real_logits, fake_logits, real_label=self.real_label)
+                    d_scaled = self.d_optimizer.scale_loss(scale_for_replicas(d_loss))
+                grads = d_tape.gradient(d_scaled, self.discriminator.trainable_variables)
+                self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+            # 2. Generator: only G's weights move; D is the judge.
+            g_loss = self.g_loss_fn(self.discriminator(fake_images, training=True))
+            g_scaled = self.g_optimizer.scale_loss(scale_for_replicas(g_loss))
+        grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
 
         self.d_loss_tracker.update_state(d_loss)
