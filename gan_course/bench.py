@@ -9,7 +9,13 @@ Prints, and writes as JSON (default ``outputs/bench/bench.json``):
 - **GFLOP/s** achieved by the package's step, from the FLOP count of its traced graph;
 - **time to quality**: wall and CPU seconds of training until the classifier FID (1,000
   samples against the held-out test digits) first drops below a threshold;
-- **peak memory** (maximum resident set size of the process).
+- **peak memory** (maximum resident set size of the process);
+- **speed-ups**, each as a ratio of two variants timed in alternating rounds in this run:
+  mixed precision against float32 (at a width where the convolutions dominate), XLA
+  (``jit_compile``) against the default graph, two logical CPU devices (``MirroredStrategy``)
+  against one, and images decoded from a folder of PNGs against tensors already in memory
+  (the input pipeline must not starve the step);
+- **time to quality in mixed precision** next to float32 at the same width.
 
 Timings are only compared within one run, as ratios; absolute numbers depend on the machine.
 """
@@ -24,7 +30,18 @@ import statistics
 import time
 from pathlib import Path
 
-__all__ = ["reference_train_step", "measure_throughput", "train_step_flops", "time_to_quality", "main"]
+__all__ = [
+    "reference_train_step",
+    "measure_throughput",
+    "alternate",
+    "compare_precision",
+    "compare_xla",
+    "compare_input_pipeline",
+    "compare_devices",
+    "train_step_flops",
+    "time_to_quality",
+    "main",
+]
 
 IMAGE_SHAPE = (28, 28, 1)
 # Classifier FID (1,000 samples vs the held-out test digits) that counts as "quality" here:
@@ -33,16 +50,17 @@ IMAGE_SHAPE = (28, 28, 1)
 DEFAULT_FID_THRESHOLD = 150.0
 
 
-def _build(latent_dim, width, seed):
+def _build(latent_dim, width, seed, policy="float32"):
     import keras
 
-    from gan_course import models
+    from gan_course import models, precision
 
     keras.utils.set_random_seed(seed)
-    return (
-        models.dcgan_generator(latent_dim, IMAGE_SHAPE, width=width),
-        models.dcgan_discriminator(IMAGE_SHAPE, width=width),
-    )
+    with precision.precision(policy):
+        return (
+            models.dcgan_generator(latent_dim, IMAGE_SHAPE, width=width),
+            models.dcgan_discriminator(IMAGE_SHAPE, width=width),
+        )
 
 
 def reference_train_step(generator, discriminator, latent_dim, batch_size):
@@ -75,14 +93,137 @@ def reference_train_step(generator, discriminator, latent_dim, batch_size):
     return train_step
 
 
-def _package_step(latent_dim, width, seed):
+def _package_step(latent_dim, width, seed, policy="float32", jit_compile=False, strategy=None):
+    import contextlib
+
     from gan_course import training
 
-    g, d = _build(latent_dim, width, seed)
-    gan = training.DCGAN(g, d, seed=seed)
-    gan.compile()
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        g, d = _build(latent_dim, width, seed, policy)
+        gan = training.DCGAN(g, d, seed=seed)
+        gan.compile(jit_compile=jit_compile)
     gan.make_train_function()  # the compiled function fit() calls for each step
     return gan, gan.train_function
+
+
+def _block(out):
+    return [float(v) for v in (out.values() if isinstance(out, dict) else out)]
+
+
+def alternate(steps_by_name: dict, steps=20, rounds=5) -> dict:
+    """Median seconds per step of each zero-argument step function, timed in alternating rounds
+    (A, B, A, B, ...) after one warm-up call each, so that slow drifts of the machine's load hit
+    every variant alike."""
+    for run in steps_by_name.values():
+        _block(run())  # trace and warm up
+    times = {name: [] for name in steps_by_name}
+    for _ in range(rounds):
+        for name, run in steps_by_name.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                out = run()
+            _block(out)  # wait for the last step
+            times[name].append((time.perf_counter() - start) / steps)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _ratio(baseline_name, variant_name, seconds, batch_size, **extra):
+    """Speed-up of ``variant`` over ``baseline`` (> 1: the variant is faster)."""
+    base, variant = seconds[baseline_name], seconds[variant_name]
+    return {
+        f"{baseline_name}_step_ms": 1000 * base,
+        f"{variant_name}_step_ms": 1000 * variant,
+        f"{baseline_name}_images_per_s": batch_size / base,
+        f"{variant_name}_images_per_s": batch_size / variant,
+        "speedup": base / variant,
+        **extra,
+    }
+
+
+def compare_precision(images, policy, batch_size=64, latent_dim=64, width=128, steps=20, rounds=5, seed=0):
+    """float32 against ``policy`` (e.g. mixed_bfloat16) for the package's step."""
+    from gan_course import data
+
+    dataset = data.make_dataset(images, batch_size, seed=seed).repeat()
+    _, fp32 = _package_step(latent_dim, width, seed)
+    _, mixed = _package_step(latent_dim, width, seed, policy=policy)
+    it32, it16 = iter(dataset), iter(dataset)
+    seconds = alternate({"float32": lambda: fp32(it32), policy: lambda: mixed(it16)}, steps, rounds)
+    return _ratio("float32", policy, seconds, batch_size, width=width, policy=policy)
+
+
+def compare_xla(images, batch_size=64, latent_dim=64, width=64, steps=20, rounds=5, seed=0):
+    """The package's step as a TensorFlow graph (default) against XLA-compiled (jit_compile)."""
+    from gan_course import data
+
+    dataset = data.make_dataset(images, batch_size, seed=seed).repeat()
+    _, graph = _package_step(latent_dim, width, seed)
+    _, xla = _package_step(latent_dim, width, seed, jit_compile=True)
+    it_graph, it_xla = iter(dataset), iter(dataset)
+    seconds = alternate({"graph": lambda: graph(it_graph), "xla": lambda: xla(it_xla)}, steps, rounds)
+    return _ratio("graph", "xla", seconds, batch_size, width=width)
+
+
+def _digits_as_pngs(images, folder):
+    """The training digits written once as PNG files, to time a real decode-from-disk pipeline."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / ".complete"
+    if done.exists() and done.read_text() == str(len(images)):
+        return folder
+    pixels = np.clip((images[..., 0] + 1) * 127.5, 0, 255).astype("uint8")
+    for i, digit in enumerate(pixels):
+        Image.fromarray(digit, mode="L").save(folder / f"{i:05d}.png")
+    done.write_text(str(len(images)))
+    return folder
+
+
+def compare_input_pipeline(images, batch_size=64, latent_dim=64, width=64, steps=20, rounds=5, seed=0):
+    """The same step fed from a folder of PNGs (parallel decode, cache, prefetch; what the
+    image-folder lessons use) against tensors already in memory. A speed-up near 1 means the
+    pipeline keeps up with the step. The first pass over the folder decodes every file; the
+    timed rounds then come from the pipeline's cache, as every epoch after the first does."""
+    from gan_course import data, paths
+
+    folder = _digits_as_pngs(images, paths.cache_dir("bench_mnist_png"))
+    from_folder = data.load_image_folder(folder, 28, "grayscale", batch_size, seed=seed).repeat()
+    in_memory = data.make_dataset(images, batch_size, seed=seed).repeat()
+    _, step_folder = _package_step(latent_dim, width, seed)
+    _, step_memory = _package_step(latent_dim, width, seed)
+    it_folder, it_memory = iter(from_folder), iter(in_memory)
+    for _ in range(len(images) // batch_size):  # fill the cache: the first epoch decodes
+        next(it_folder)
+    seconds = alternate({"in_memory": lambda: step_memory(it_memory), "folder": lambda: step_folder(it_folder)},
+                        steps, rounds)
+    return _ratio("in_memory", "folder", seconds, batch_size, width=width)
+
+
+def compare_devices(images, batch_size=64, latent_dim=64, width=64, steps=20, rounds=5, seed=0):
+    """One device against two logical CPU devices under ``MirroredStrategy``, same global batch.
+
+    On one physical CPU both replicas share the same cores, so expect no speed-up: this
+    measures the cost of the strategy's machinery (splitting, all-reduce), which is what
+    remains when the replicas are real GPUs."""
+    import tensorflow as tf
+
+    from gan_course import data
+
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    if len(devices) < 2:
+        return {"skipped": "needs two logical CPU devices, set up before TensorFlow starts "
+                           "(python -m gan_course.bench does it)"}
+    dataset = data.make_dataset(images, batch_size, seed=seed).repeat()
+    one = tf.distribute.OneDeviceStrategy(devices[0])
+    two = tf.distribute.MirroredStrategy(devices[:2])
+    _, step_one = _package_step(latent_dim, width, seed, strategy=one)
+    _, step_two = _package_step(latent_dim, width, seed, strategy=two)
+    it_one = iter(one.experimental_distribute_dataset(dataset))
+    it_two = iter(two.experimental_distribute_dataset(dataset))
+    seconds = alternate({"one_device": lambda: step_one(it_one), "two_devices": lambda: step_two(it_two)},
+                        steps, rounds)
+    return _ratio("one_device", "two_devices", seconds, batch_size, width=width, devices=devices[:2])
 
 
 def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20, rounds=5, seed=0):
@@ -138,14 +279,14 @@ def train_step_flops(gan, batch_size) -> float:
 
 
 def time_to_quality(images, test_images, threshold, batch_size=64, latent_dim=64, width=64, max_epochs=30,
-                    n_samples=1000, seed=0):
+                    n_samples=1000, seed=0, policy="float32"):
     """Train from scratch, scoring classifier FID after every epoch; stop below ``threshold``."""
     import keras
     import numpy as np
 
     from gan_course import data, metrics, training
 
-    g, d = _build(latent_dim, width, seed)
+    g, d = _build(latent_dim, width, seed, policy)
     gan = training.DCGAN(g, d, seed=seed)
     gan.compile()
     dataset = data.make_dataset(images, batch_size, seed=seed)
@@ -163,9 +304,9 @@ def time_to_quality(images, test_images, threshold, batch_size=64, latent_dim=64
         curve.append({"epoch": epoch, "fid": fid, "wall_s": wall, "cpu_s": cpu})
         if fid < threshold:
             return {"threshold": threshold, "reached": True, "epochs": epoch, "wall_s": wall, "cpu_s": cpu,
-                    "n_samples": n_samples, "curve": curve}
+                    "n_samples": n_samples, "width": width, "policy": policy, "curve": curve}
     return {"threshold": threshold, "reached": False, "epochs": max_epochs, "wall_s": wall, "cpu_s": cpu,
-            "n_samples": n_samples, "curve": curve}
+            "n_samples": n_samples, "width": width, "policy": policy, "curve": curve}
 
 
 def _peak_memory_mb() -> float:
@@ -183,16 +324,31 @@ def main(argv=None) -> int:
     parser.add_argument("--fid-threshold", type=float, default=None,
                         help=f"time-to-quality target (default {DEFAULT_FID_THRESHOLD:g})")
     parser.add_argument("--max-epochs", type=int, default=30)
-    parser.add_argument("--skip-quality", action="store_true", help="throughput and FLOPs only")
+    parser.add_argument("--skip-quality", action="store_true", help="no training to a quality target")
+    parser.add_argument("--skip-speedups", action="store_true",
+                        help="no precision / XLA / devices / input-pipeline comparisons")
+    parser.add_argument("--precision-width", type=int, default=128,
+                        help="width for the mixed-precision comparison (default 128, the gpu preset's)")
+    parser.add_argument("--precision", default="auto",
+                        help="16-bit policy to compare with float32 (default: what this machine supports)")
+    parser.add_argument("--skip-devices", action="store_true",
+                        help="leave the CPU as one device (no one-vs-two-devices comparison)")
     args = parser.parse_args(argv)
 
     import os
 
     os.environ.setdefault("GAN_COURSE_OFFLINE", "1")  # a benchmark must not wait on a download
+    from gan_course import distributed
+
+    if not args.skip_devices and not args.skip_speedups:
+        try:  # before TensorFlow starts: two logical CPUs for the one-vs-two-devices ratio
+            distributed.use_logical_cpus(2)
+        except RuntimeError:
+            pass  # TensorFlow already started in this process: that comparison reports it skipped
     import keras
     import tensorflow as tf
 
-    from gan_course import data, paths
+    from gan_course import data, paths, precision
 
     train = data.load_mnist("train", verbose=False)
     test = data.load_mnist("test", verbose=False)
@@ -210,11 +366,38 @@ def main(argv=None) -> int:
     result["flops"] = {"per_step_gflop": flops / 1e9,
                        "package_gflop_per_s": flops / 1e9 / (throughput["package_step_ms"] / 1000)}
 
+    policy = precision.resolve_policy(args.precision)
+    common = dict(batch_size=args.batch_size, latent_dim=args.latent_dim, steps=args.steps, rounds=args.rounds)
+    if not args.skip_speedups:
+        speedups = result["speedups"] = {}
+        if policy == "float32":
+            speedups["mixed_precision"] = {"skipped": "no 16-bit policy with native support on this machine"}
+        else:
+            print(f"Speed-up: {policy} vs float32 at width {args.precision_width} ...")
+            speedups["mixed_precision"] = compare_precision(train.images, policy, width=args.precision_width,
+                                                            **common)
+        print("Speed-up: XLA (jit_compile) vs graph ...")
+        speedups["xla"] = compare_xla(train.images, width=args.width, **common)
+        if args.skip_devices:
+            speedups["two_devices"] = {"skipped": "--skip-devices"}
+        else:
+            print("Speed-up: two logical devices vs one ...")
+            speedups["two_devices"] = compare_devices(train.images, width=args.width, **common)
+        print("Input pipeline: PNG folder vs in-memory tensors ...")
+        speedups["input_pipeline"] = compare_input_pipeline(train.images, width=args.width, **common)
+
     if not args.skip_quality:
         threshold = args.fid_threshold or DEFAULT_FID_THRESHOLD
         print(f"Time to quality: training until classifier FID < {threshold:g} (max {args.max_epochs} epochs) ...")
         result["time_to_quality"] = time_to_quality(train.images, test.images, threshold, args.batch_size,
                                                     args.latent_dim, args.width, args.max_epochs)
+        if not args.skip_speedups and policy != "float32":
+            print(f"Time to quality at width {args.precision_width}: float32, then {policy} ...")
+            result["time_to_quality_precision"] = {
+                name: time_to_quality(train.images, test.images, threshold, args.batch_size, args.latent_dim,
+                                      args.precision_width, args.max_epochs, policy=name)
+                for name in ("float32", policy)
+            }
     result["peak_memory_mb"] = _peak_memory_mb()
 
     out = Path(args.out) if args.out else paths.outputs_dir("bench") / "bench.json"
@@ -234,6 +417,17 @@ def main(argv=None) -> int:
         status = f"after {q['epochs']} epochs" if q["reached"] else f"NOT reached in {q['epochs']} epochs"
         rows.append((f"time to FID < {q['threshold']:g}", f"{q['wall_s']:.0f} s wall / {q['cpu_s']:.0f} s CPU",
                      status))
+    for name, r in result.get("speedups", {}).items():
+        if "skipped" in r:
+            rows.append((f"{name} speed-up", "skipped", r["skipped"]))
+        else:
+            base, variant = [k.removesuffix("_step_ms") for k in r if k.endswith("_step_ms")]
+            rows.append((f"{name} speed-up", f"{r['speedup']:.2f}x",
+                         f"{variant} {r[variant + '_step_ms']:.1f} ms vs {base} {r[base + '_step_ms']:.1f} ms"))
+    for name, q in result.get("time_to_quality_precision", {}).items():
+        status = f"after {q['epochs']} epochs" if q["reached"] else f"NOT reached in {q['epochs']} epochs"
+        rows.append((f"time to FID < {q['threshold']:g}, {name}, width {q['width']}",
+                     f"{q['wall_s']:.0f} s wall / {q['cpu_s']:.0f} s CPU", status))
     rows.append(("peak memory (RSS)", f"{result['peak_memory_mb']:,.0f} MB", ""))
     width = max(len(r[0]) for r in rows)
     print()

@@ -37,7 +37,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     import keras
     import numpy as np
 
-    from gan_course import callbacks, data, models, paths, plotting, saving, training
+    from gan_course import callbacks, data, models, paths, plotting, precision, saving, training
 
     preset = get_preset(preset_name)
     if epochs is not None:
@@ -51,8 +51,11 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     keras.utils.set_random_seed(seed)
     mnist = data.load_mnist("train", max_images=preset.max_images)
     dataset = data.make_dataset(mnist.images, preset.batch_size, seed=seed)
-    generator = models.dcgan_generator(preset.latent_dim, (28, 28, 1), width=preset.width)
-    discriminator = models.dcgan_discriminator((28, 28, 1), width=preset.width)
+    with precision.precision(preset.precision) as policy:  # models keep the policy they are built with
+        generator = models.dcgan_generator(preset.latent_dim, (28, 28, 1), width=preset.width)
+        discriminator = models.dcgan_discriminator((28, 28, 1), width=preset.width)
+    if policy != "float32":
+        print(f"Mixed precision: {policy} (weights, outputs and losses stay float32)")
     gan = training.DCGAN(generator, discriminator, seed=seed)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),

@@ -31,6 +31,9 @@ class Preset:
     latent_dim: int
     grid_size: int  # fixed-noise grids show grid_size x grid_size samples
     eval_samples: int  # samples drawn when a lesson scores a generator
+    # "off" (float32), "auto" (16-bit maths where the hardware has it; see gan_course.precision)
+    # or a Keras policy name. Off on the cpu preset: its models are too small to gain from it.
+    precision: str = "off"
     description: str = ""
 
     def replace(self, **changes) -> "Preset":
@@ -87,6 +90,7 @@ PRESETS: dict[str, Preset] = {
         latent_dim=100,
         grid_size=8,
         eval_samples=10000,
+        precision="auto",
         description="full-length runs at the sources' sizes",
     ),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_course import losses
+from gan_course import losses, precision
 
 __all__ = ["DCGAN", "check_image_shapes", "replica_info", "scale_for_replicas", "sample_replica_noise"]
 
@@ -107,8 +107,11 @@ class DCGAN(keras.Model):
     ):
         """Two optimizers, one per player. Defaults: Adam(2e-4, beta_1=0.5), the DCGAN paper's."""
         super().compile(optimizer=None, **kwargs)  # GANs have two optimizers, below
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        self.d_optimizer = precision.wrap_optimizer(
+            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
+        )
+        self.g_optimizer = precision.wrap_optimizer(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.generator)
         self.d_loss_fn = d_loss_fn
         self.g_loss_fn = g_loss_fn
         # Built now, so BackupAndRestore can load their state before the first step.

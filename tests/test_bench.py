@@ -7,8 +7,8 @@ from gan_course import bench
 
 def test_bench_throughput_and_flops(tmp_path):
     out = tmp_path / "bench.json"
-    bench.main(["--skip-quality", "--steps", "2", "--rounds", "2", "--width", "8", "--batch-size", "16",
-                "--out", str(out)])
+    bench.main(["--skip-quality", "--skip-speedups", "--steps", "2", "--rounds", "2", "--width", "8",
+                "--batch-size", "16", "--out", str(out)])
     result = json.loads(out.read_text())
     t = result["throughput"]
     assert t["package_images_per_s"] > 0 and t["reference_images_per_s"] > 0
@@ -19,9 +19,34 @@ def test_bench_throughput_and_flops(tmp_path):
 
 def test_bench_time_to_quality_stops_at_the_threshold(tmp_path):
     out = tmp_path / "bench.json"
-    bench.main(["--steps", "1", "--rounds", "1", "--width", "8", "--batch-size", "32", "--max-epochs", "2",
-                "--fid-threshold", "1e9", "--out", str(out)])
+    bench.main(["--skip-speedups", "--steps", "1", "--rounds", "1", "--width", "8", "--batch-size", "32",
+                "--max-epochs", "2", "--fid-threshold", "1e9", "--out", str(out)])
     quality = json.loads(out.read_text())["time_to_quality"]
     assert quality["reached"] and quality["epochs"] == 1 and quality["n_samples"] == 1000
     assert quality["curve"][0]["fid"] < 1e9 and quality["cpu_s"] > 0
 
+
+
+def test_bench_speedups_report_a_ratio_or_why_not(tmp_path):
+    out = tmp_path / "bench.json"
+    bench.main(["--skip-quality", "--steps", "1", "--rounds", "1", "--width", "4", "--batch-size", "16",
+                "--precision-width", "4", "--precision", "mixed_bfloat16", "--skip-devices", "--out", str(out)])
+    speedups = json.loads(out.read_text())["speedups"]
+    for name in ("mixed_precision", "xla", "input_pipeline"):
+        r = speedups[name]
+        base, variant = [k.removesuffix("_step_ms") for k in r if k.endswith("_step_ms")]
+        assert r["speedup"] == r[base + "_step_ms"] / r[variant + "_step_ms"] > 0
+    # Splitting the CPU would outlive this test; tests/test_distributed.py covers two devices.
+    assert speedups["two_devices"] == {"skipped": "--skip-devices"}
+
+
+def test_alternate_times_every_variant_each_round():
+    calls = {"a": 0, "b": 0}
+
+    def step(name):
+        calls[name] += 1
+        return ()
+
+    seconds = bench.alternate({"a": lambda: step("a"), "b": lambda: step("b")}, steps=3, rounds=2)
+    assert calls == {"a": 1 + 3 * 2, "b": 1 + 3 * 2}  # one warm-up, then steps x rounds
+    assert set(seconds) == {"a", "b"} and all(s >= 0 for s in seconds.values())
