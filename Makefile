@@ -5,12 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PRESET ?= cpu
 
-.PHONY: help train test lab strip lock clean
+.PHONY: help train test lab strip lock clean materials slides
 
 help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
 	@echo "make test    the whole test suite, every notebook included (smoke preset, offline)"
 	@echo "make lab     open the notebooks in JupyterLab"
+	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
+	@echo "make slides  slides with outputs: runs every notebook first (PRESET=$(PRESET))"
 	@echo "make strip   remove outputs from the notebooks before committing"
 	@echo "make lock    re-pin requirements.txt from requirements.in"
 
@@ -30,6 +32,12 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+materials: $(STAMP)
+	$(BIN)/python -m gan_course.materials
+
+slides: $(STAMP)
+	$(BIN)/python -m gan_course.slides build --execute --preset $(PRESET) --out build/materials/slides-executed
 
 strip: $(STAMP)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb

@@ -15,6 +15,10 @@ Modules, one concept each:
 - ``plotting``  image grids, loss curves, GIFs, architecture drawings
 - ``saving``    safe saving/loading (``.keras`` / ``.weights.h5``) and resumable runs
 - ``paths``     where outputs and caches go
+- ``flashcards`` the flashcard deck (``flashcards/*.yaml``): validation, Anki and CSV export
+- ``exercises`` ``check()`` for the lessons' exercises and ``quiz()`` over a lesson's cards
+- ``slides``    slide metadata and reveal.js slides built with nbconvert
+- ``materials`` one command for the deck, the CSV and every lesson's slides
 """
 
 import os

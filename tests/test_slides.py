@@ -1,0 +1,158 @@
+"""Lecture slides: slide metadata on every lesson, the tagging tool, and the reveal.js build."""
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gan_course import slides
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _cell(kind, source):
+    return {"cell_type": kind, "source": source, "metadata": {}}
+
+
+@pytest.mark.parametrize("kind, source, expected", [
+    ("markdown", "# Title\n\ntext", "slide"),
+    ("markdown", "## 3. The generator", "slide"),
+    ("markdown", "Some text first.\n\n## A section later in the cell", "slide"),
+    ("markdown", "### A subsection", "subslide"),
+    ("markdown", "#### Small heading", "-"),
+    ("markdown", "Plain text with a #hashtag", "-"),
+    ("markdown", "```python\n# a comment, not a heading\n```", "-"),
+    ("code", "# Title-looking comment\nx = 1", "-"),
+])
+def test_default_slide_type(kind, source, expected):
+    assert slides.default_slide_type(_cell(kind, source)) == expected
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_cell_has_slide_metadata(notebook):
+    missing = slides.missing_slide_types(notebook)
+    assert not missing, (f"{notebook.name}: {len(missing)} cells without metadata.slideshow.slide_type; run "
+                         f"`python -m gan_course.slides tag notebooks/{notebook.name}` (cells: {missing[:5]}...)")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_tagging_keeps_cells_and_only_adds_metadata(notebook, tmp_path):
+    copy = tmp_path / notebook.name
+    shutil.copy(notebook, copy)
+    before = json.loads(copy.read_text())
+    for cell in before["cells"]:  # start from an untagged notebook
+        cell["metadata"].pop("slideshow", None)
+    copy.write_text(json.dumps(before, indent=1, ensure_ascii=False) + "\n")
+    assert slides.tag_notebook(copy) == len(before["cells"])
+    after = json.loads(copy.read_text())
+    nbformat.validate(nbformat.from_dict(after))
+    assert [(c.get("id"), c["cell_type"], c["source"]) for c in after["cells"]] == \
+           [(c.get("id"), c["cell_type"], c["source"]) for c in before["cells"]]
+    for b, a in zip(before["cells"], after["cells"]):
+        a_meta = dict(a["metadata"])
+        assert a_meta.pop("slideshow")["slide_type"] == slides.default_slide_type(b)
+        assert a_meta == b["metadata"]
+    assert slides.tag_notebook(copy) == 0, "tagging twice changes nothing"
+
+
+def test_tagging_keeps_a_hand_chosen_type(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("x = 1")]
+    nb.cells[1].metadata["slideshow"] = {"slide_type": "skip"}
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    assert slides.tag_notebook(tmp_path / "t.ipynb") == 1
+    cells = json.loads((tmp_path / "t.ipynb").read_text())["cells"]
+    assert [c["metadata"]["slideshow"]["slide_type"] for c in cells] == ["slide", "skip"]
+
+
+@pytest.fixture(scope="module")
+def materials_build(tmp_path_factory):
+    """The one-command build (deck, CSV, slides without outputs), run once for this module."""
+    pytest.importorskip("genanki")
+    from gan_course import materials
+
+    out = tmp_path_factory.mktemp("materials")
+    start = time.perf_counter()
+    built = materials.build_materials(out, verbose=False)
+    built["seconds"] = time.perf_counter() - start
+    return built
+
+
+def test_slide_build_writes_one_deck_per_lesson(materials_build):
+    written = materials_build["slides"]
+    assert [p.name for p in written] == [f"{nb.stem}.slides.html" for nb in NOTEBOOKS]
+    assert sorted(written[0].parent.glob("*.slides.html")) == sorted(written)
+    for notebook, html_path in zip(NOTEBOOKS, written):
+        html = html_path.read_text()
+        nb = nbformat.read(notebook, as_version=4)
+        slides.tag_cells(nb.cells)
+        expected = sum(c.metadata["slideshow"]["slide_type"] == "slide" for c in nb.cells)
+        expected += nb.cells[0].metadata["slideshow"]["slide_type"] != "slide"  # nbconvert opens one anyway
+        assert slides.slide_count(html) == expected > 1, html_path.name
+        assert "reveal.js" in html and nb.cells[0].source.splitlines()[0].lstrip("# ") in html
+    assert materials_build["seconds"] < 20 * len(NOTEBOOKS), f"build took {materials_build['seconds']:.1f} s"
+
+
+def test_reveal_prefix_for_offline_presenting(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_markdown_cell("## Two")]
+    nbformat.write(nb, tmp_path / "01_t.ipynb")
+    written = slides.build_slides(tmp_path, [tmp_path / "01_t.ipynb"], reveal_prefix="reveal.js", verbose=False)
+    html = written[0].read_text()
+    assert 'href="reveal.js/dist/reveal.css"' in html and "unpkg.com/reveal.js" not in html
+
+
+def test_executed_build_shows_outputs_and_the_text_quiz(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("print('hello from the kernel', 6 * 7)"),
+        nbformat.v4.new_markdown_cell("## Second"),
+        nbformat.v4.new_code_cell("import os; print('preset', os.environ['GAN_COURSE_PRESET'], "
+                                  "'quiz', os.environ['GAN_COURSE_QUIZ'])"),
+    ]
+    nbformat.write(nb, tmp_path / "01_toy.ipynb")
+    written = slides.build_slides(tmp_path / "out", [tmp_path / "01_toy.ipynb"], execute=True, preset="smoke",
+                                  timeout=120, verbose=False)
+    html = written[0].read_text()
+    assert "hello from the kernel 42" in html and "preset smoke quiz text" in html
+    assert slides.slide_count(html) == 2
+    assert not nbformat.read(tmp_path / "01_toy.ipynb", as_version=4).cells[1].outputs, "source notebook untouched"
+
+
+def test_tag_check_command_reports_untagged_notebooks(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title")]
+    nbformat.write(nb, tmp_path / "01_t.ipynb")
+    target = str(tmp_path / "01_t.ipynb")
+    assert slides.main(["tag", "--check", target]) == 1
+    assert slides.main(["tag", target]) == 0
+    assert slides.main(["tag", "--check", target]) == 0
+
+
+def test_one_command_builds_deck_csv_and_slides(materials_build):
+    from gan_course.flashcards import load_deck
+
+    n_cards = sum(len(lesson.cards) for lesson in load_deck().values())
+    assert materials_build["cards"] == n_cards and materials_build["lessons"] == len(NOTEBOOKS)
+    assert materials_build["apkg"].name == "gan-course.apkg" and materials_build["apkg"].stat().st_size > 0
+    lines = materials_build["csv"].read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,lesson,section,question,answer,tags" and len(lines) >= n_cards + 1
+    assert len(materials_build["slides"]) == len(NOTEBOOKS)
+
+
+def test_materials_build_stops_on_deck_problems(tmp_path, monkeypatch, capsys):
+    from gan_course import flashcards, materials
+
+    cards = tmp_path / "flashcards"
+    cards.mkdir()
+    (cards / "01_dcgan_mnist.yaml").write_text("lesson: 01_dcgan_mnist\ncards: []\n")
+    monkeypatch.setattr(materials, "flashcards_dir", lambda: cards)
+    assert materials.main(["--out", str(tmp_path / "out"), "--no-slides"]) == 1
+    err = capsys.readouterr().err
+    assert "has 0 cards" in err and "--lenient" in err
+    assert not (tmp_path / "out" / "gan-course.apkg").exists()
