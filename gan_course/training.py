@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from gan_course import losses, precision
 
-__all__ = ["DCGAN", "check_image_shapes", "replica_info", "scale_for_replicas", "sample_replica_noise"]
+__all__ = ["DCGAN", "check_image_shapes", "replica_info", "scale_for_replicas", "replica_random", "sample_replica_noise"]
 
 
 def check_image_shapes(generator: keras.Model, discriminator: keras.Model, data_shape=None) -> None:
@@ -57,18 +57,22 @@ def scale_for_replicas(loss):
     return loss if replicas == 1 else loss / tf.cast(replicas, loss.dtype)
 
 
-def sample_replica_noise(shape_per_replica_batch, latent_dim, seed_generator):
-    """z ~ N(0, I) for this replica's share of the global batch.
+def replica_random(draw, n):
+    """This replica's n rows of a random draw made for the whole global batch.
 
-    Every replica draws the *global* batch from the same seeded stream and keeps its own slice,
-    so n replicas together use exactly the noise one device would draw for the whole batch.
+    ``draw(m)`` returns m random rows (noise, interpolation weights, ...). Every replica makes
+    the global draw from the same seeded stream and keeps its own slice, so n replicas
+    together use exactly the random numbers one device would draw for the whole batch.
     """
     replica, replicas = replica_info()
-    n = shape_per_replica_batch
     if replicas == 1:
-        return keras.random.normal((n, latent_dim), seed=seed_generator)
-    z = keras.random.normal((n * replicas, latent_dim), seed=seed_generator)
-    return z[replica * n : (replica + 1) * n]
+        return draw(n)
+    return draw(n * replicas)[replica * n : (replica + 1) * n]
+
+
+def sample_replica_noise(n, latent_dim, seed_generator):
+    """z ~ N(0, I) for this replica's n examples (see ``replica_random``)."""
+    return replica_random(lambda m: keras.random.normal((m, latent_dim), seed=seed_generator), n)
 
 
 class DCGAN(keras.Model):
