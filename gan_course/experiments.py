@@ -1,0 +1,298 @@
+"""Small, resumable hyperparameter sweeps for the MNIST DCGAN (lesson 05).
+
+One **trial** trains a DCGAN described by a ``TrialConfig`` for a fixed budget on the training
+digits and scores its generator with ``metrics.score_generator`` against the HELD-OUT test
+digits. A **sweep** is a list of trials; each finished trial is appended as one JSON line to a
+results file, so an interrupted sweep resumes where it stopped instead of training again.
+
+The networks are the DCGAN of ``gan_course.models`` with the switches a sweep needs (batch norm
+on/off, extra stride-1 blocks for depth, kernel size, dropout); with the defaults they are the
+same networks as ``models.dcgan_generator`` / ``models.dcgan_discriminator``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "TrialConfig",
+    "variant",
+    "sweep_generator",
+    "sweep_discriminator",
+    "run_trial",
+    "trial_stem",
+    "run_sweep",
+    "load_results",
+    "summarise",
+]
+
+# Row fields that are measurements, not configuration.
+_SCORE_FIELDS = ("fid", "kid", "coverage", "entropy", "confident_share")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialConfig:
+    """Everything that defines one training run. Defaults: the course's MNIST DCGAN at width 32."""
+
+    name: str = "baseline"  # the row label, e.g. "lr D x4"
+    factor: str = "baseline"  # what this trial varies, e.g. "learning rates"
+    latent_dim: int = 64
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    batch_size: int = 64
+    width: int = 32  # filters of G's last hidden block and D's first block
+    extra_blocks: int = 0  # stride-1 conv blocks added after each resolution step (depth)
+    kernel_size: int = 4
+    dropout: float = 0.3  # in D only
+    batch_norm: bool = True  # in both G and D (where DCGAN puts it)
+    real_label: float = 1.0  # 0.9 = one-sided label smoothing
+    epochs: int = 8
+    max_images: int | None = None  # None: every training digit
+    eval_samples: int = 1000
+    seed: int = 0
+
+    def key(self) -> str:
+        """A stable identity for resuming: every field, sorted."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    def __post_init__(self):
+        checks = {
+            "latent_dim": self.latent_dim >= 1,
+            "batch_size": self.batch_size >= 2,
+            "width": self.width >= 1,
+            "extra_blocks": self.extra_blocks >= 0,
+            "kernel_size": self.kernel_size >= 1,
+            "dropout": 0.0 <= self.dropout < 1.0,
+            "epochs": self.epochs >= 1,
+            "g_learning_rate": self.g_learning_rate >= 0,
+            "d_learning_rate": self.d_learning_rate >= 0,
+        }
+        bad = [field for field, ok in checks.items() if not ok]
+        if bad:
+            values = {field: getattr(self, field) for field in bad}
+            raise ValueError(f"TrialConfig {self.name!r} has invalid values {values}: fix them and build it again.")
+
+
+def variant(base: TrialConfig, name: str, factor: str | None = None, **changes) -> TrialConfig:
+    """``base`` with some fields changed and a new row label, e.g.
+    ``variant(base, "latent 8", "latent size", latent_dim=8)``.
+
+    Raises:
+        ValueError: for a field TrialConfig does not have (a typo would silently run the baseline).
+    """
+    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(TrialConfig)})
+    if unknown:
+        valid = ", ".join(f.name for f in dataclasses.fields(TrialConfig))
+        raise ValueError(f"TrialConfig has no field(s) {unknown}. Valid fields: {valid}.")
+    return dataclasses.replace(base, name=name, factor=factor or name, **changes)
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def sweep_generator(cfg: TrialConfig, image_shape=(28, 28, 1)):
+    """The DCGAN generator of ``models.dcgan_generator`` with the sweep's switches."""
+    import keras
+    from keras import layers
+
+    from gan_course.models import dcgan_init, default_upsamplings, initial_size
+
+    h, w, channels = image_shape
+    n = default_upsamplings(min(h, w))
+    h0, w0 = initial_size(h, n), initial_size(w, n)
+    filters0 = cfg.width * 2 ** (n - 1)
+
+    def norm_act(x):
+        if cfg.batch_norm:
+            x = layers.BatchNormalization(gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))(x)
+        return layers.ReLU()(x)
+
+    z = keras.Input(shape=(cfg.latent_dim,), name="z")
+    # Without batch norm the layer needs its own bias; with it, beta plays that role.
+    x = layers.Dense(h0 * w0 * filters0, use_bias=not cfg.batch_norm, kernel_initializer=dcgan_init())(z)
+    x = norm_act(layers.Reshape((h0, w0, filters0))(x))
+    for i in range(n):
+        last = i == n - 1
+        filters = channels if last else cfg.width * 2 ** (n - 2 - i)
+        x = layers.Conv2DTranspose(
+            filters, cfg.kernel_size, strides=2, padding="same",
+            use_bias=last or not cfg.batch_norm, kernel_initializer=dcgan_init(),
+        )(x)
+        if last:
+            x = layers.Activation("tanh", name="image")(x)
+            break
+        x = norm_act(x)
+        for _ in range(cfg.extra_blocks):  # depth: same size, same filters
+            x = layers.Conv2D(filters, cfg.kernel_size, padding="same", use_bias=not cfg.batch_norm,
+                              kernel_initializer=dcgan_init())(x)
+            x = norm_act(x)
+    return keras.Model(z, x, name="generator")
+
+
+def sweep_discriminator(cfg: TrialConfig, image_shape=(28, 28, 1)):
+    """The DCGAN discriminator of ``models.dcgan_discriminator`` with the sweep's switches."""
+    import keras
+    from keras import layers
+
+    from gan_course.models import dcgan_init, default_upsamplings
+
+    n = default_upsamplings(min(image_shape[:2]))
+
+    def block(x, filters, strides, normalise):
+        x = layers.Conv2D(filters, cfg.kernel_size, strides=strides, padding="same",
+                          use_bias=not normalise, kernel_initializer=dcgan_init())(x)
+        if normalise:
+            x = layers.BatchNormalization(gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+        return layers.Dropout(cfg.dropout)(x) if cfg.dropout else x
+
+    image = keras.Input(shape=tuple(image_shape), name="image")
+    x = image
+    for i in range(n):
+        # DCGAN: no batch norm on the input layer.
+        x = block(x, cfg.width * 2**i, 2, cfg.batch_norm and i > 0)
+        for _ in range(cfg.extra_blocks):
+            x = block(x, cfg.width * 2**i, 1, cfg.batch_norm)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit")(x)
+    return keras.Model(image, logit, name="discriminator")
+
+
+# --------------------------------------------------------------------------- one trial
+
+
+def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | None = None,
+              models_dir: Path | None = None, verbose: bool = False) -> dict:
+    """Train one configuration and score it. Returns a flat row: the config, the scores, the time.
+
+    ``train_images`` are the digits the GAN learns from; ``test_images`` the held-out digits it is
+    scored against (never the training set: a generator that copies training digits would
+    otherwise look perfect). When ``samples_dir`` is given, 64 samples from a fixed noise batch
+    are saved there as ``<name>_seed<seed>.npy`` for later plots; with ``models_dir`` the
+    generator is saved as ``<name>_seed<seed>.keras``.
+    """
+    import keras
+
+    from gan_course import data, metrics, training
+
+    images = train_images if cfg.max_images is None else train_images[: cfg.max_images]
+    if len(images) < cfg.batch_size:
+        raise ValueError(f"{len(images)} training images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
+    keras.utils.set_random_seed(cfg.seed)
+    gan = training.DCGAN(sweep_generator(cfg), sweep_discriminator(cfg), real_label=cfg.real_label, seed=cfg.seed)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(cfg.d_learning_rate, beta_1=cfg.beta_1),
+        g_optimizer=keras.optimizers.Adam(cfg.g_learning_rate, beta_1=cfg.beta_1),
+    )
+    dataset = data.make_dataset(images, cfg.batch_size, seed=cfg.seed)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    history = gan.fit(dataset, epochs=cfg.epochs, verbose=2 if verbose else 0).history
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+
+    last = {k: float(v[-1]) for k, v in history.items()}
+    diverged = not all(math.isfinite(v) for v in last.values())
+    row = dataclasses.asdict(cfg)
+    row.update(
+        steps=cfg.epochs * (len(images) // cfg.batch_size),
+        g_params=gan.generator.count_params(),
+        d_params=gan.discriminator.count_params(),
+        train_seconds=round(seconds, 1),
+        train_cpu_seconds=round(cpu_seconds, 1),
+        diverged=diverged,
+        **{f"final_{k}": v for k, v in last.items()},
+    )
+    scores = metrics.score_generator(gan.generator, test_images, n=cfg.eval_samples, seed=cfg.seed)
+    row.update({k: float(getattr(scores, k if k != "kid" else "kid_mean")) for k in _SCORE_FIELDS})
+    if samples_dir is not None:
+        noise = np.random.default_rng(12345).standard_normal((64, cfg.latent_dim)).astype("float32")
+        samples_dir = Path(samples_dir)
+        samples_dir.mkdir(parents=True, exist_ok=True)
+        np.save(samples_dir / f"{trial_stem(cfg)}.npy", np.asarray(gan.generator(noise, training=False)))
+    if models_dir is not None:
+        Path(models_dir).mkdir(parents=True, exist_ok=True)
+        gan.generator.save(Path(models_dir) / f"{trial_stem(cfg)}.keras")
+    return row
+
+
+def trial_stem(trial) -> str:
+    """File name stem for a trial's saved samples and model, e.g. ``lr_d_x4_seed0``.
+
+    ``trial`` is a ``TrialConfig`` or a result row (a dict or a pandas row) with ``name`` and ``seed``.
+    """
+    name, seed = (trial.name, trial.seed) if isinstance(trial, TrialConfig) else (trial["name"], trial["seed"])
+    slug = "".join(c if c.isalnum() else "_" for c in str(name)).strip("_").lower()
+    return f"{slug}_seed{int(seed)}"
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def load_results(path) -> list[dict]:
+    """Rows saved by ``run_sweep`` (one JSON object a line); [] when the file does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:  # a run killed mid-write leaves half a line
+                print(f"{path}:{number}: skipping an unreadable line ({err}); that trial will run again")
+    return rows
+
+
+def _append_line(path: Path, line: str) -> None:
+    # A run killed mid-write leaves a line without its newline: start a fresh line after it,
+    # so the half line stays unreadable on its own instead of spoiling the next row.
+    needs_newline = path.exists() and path.stat().st_size > 0 and path.read_bytes()[-1:] != b"\n"
+    with path.open("a") as f:
+        f.write(("\n" if needs_newline else "") + line + "\n")
+        f.flush()
+
+
+def run_sweep(configs, train_images, test_images, results_path, samples_dir=None, models_dir=None,
+              verbose: bool = True) -> list[dict]:
+    """Run every config not already in ``results_path``; append each new row as it finishes.
+
+    Returns the rows of ``configs`` in their order (loaded or new). Delete the file to start over.
+    """
+    configs = list(configs)
+    keys = [c.key() for c in configs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("Two trials in the sweep have identical configurations: give each a different seed or setting.")
+    results_path = Path(results_path)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    done = {row["key"]: row for row in load_results(results_path) if "key" in row}
+    todo = [c for c in configs if c.key() not in done]
+    if verbose:
+        print(f"{len(configs) - len(todo)} of {len(configs)} trials already in {results_path.name}; running {len(todo)}")
+    for i, cfg in enumerate(todo, 1):
+        row = run_trial(cfg, train_images, test_images, samples_dir=samples_dir, models_dir=models_dir)
+        row["key"] = cfg.key()
+        _append_line(results_path, json.dumps(row))
+        done[row["key"]] = row
+        if verbose:
+            print(f"[{i}/{len(todo)}] {cfg.name:<18s} seed {cfg.seed}: FID {row['fid']:7.1f}  "
+                  f"coverage {row['coverage']:.1f}  confident {row['confident_share']:.0%}  ({row['train_seconds']:.0f} s)")
+    return [done[k] for k in keys]
+
+
+def summarise(rows, by: str = "name", score: str = "fid") -> list[dict]:
+    """Mean, standard deviation and count of ``score`` per ``by`` value, in first-seen order."""
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault(row[by], []).append(float(row[score]))
+    out = []
+    for label, values in groups.items():
+        v = np.asarray(values)
+        out.append({by: label, f"{score}_mean": float(v.mean()),
+                    f"{score}_std": float(v.std(ddof=1)) if len(v) > 1 else float("nan"), "n": len(v)})
+    return out
