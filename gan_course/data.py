@@ -259,6 +259,8 @@ def load_image_folder(
     shuffle: bool = True,
     seed: int | None = None,
     check_files: bool = True,
+    crop: str | None = None,
+    sample_seed: int | None = None,
 ):
     """A ``tf.data`` pipeline of the images in ``folder``, resized and scaled to [-1, 1].
 
@@ -269,9 +271,13 @@ def load_image_folder(
             ``None`` keeps the folder's own channel count, which must then be the same for
             every image (a mix is an error that names an example of each).
         batch_size, shuffle, seed: as in ``make_dataset``; decoding runs in parallel.
-        max_images: use only the first ``max_images`` files (sorted by path).
+        max_images: use only the first ``max_images`` files (sorted by path), or with
+            ``sample_seed`` a random subset drawn with that seed (real datasets are often sorted
+            by class, so the first files would all be one class).
         check_files: open each file's header first so a corrupt file is reported by name
             before training starts rather than as an anonymous error mid-epoch.
+        crop: ``"center"`` cuts the largest centred square before resizing (CelebA's 178x218
+            faces), so resizing does not squash faces; ``None`` resizes the whole image.
 
     Returns:
         ``tf.data.Dataset`` of float32 batches (batch, height, width, channels).
@@ -281,8 +287,13 @@ def load_image_folder(
     if color_mode is not None and color_mode not in _MODES:
         raise ValueError(f"color_mode must be 'grayscale', 'rgb' or None, not {color_mode!r}")
     height, width = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+    if crop not in (None, "center"):
+        raise ValueError(f"crop must be 'center' or None, not {crop!r}")
     files = list_image_files(folder)
-    if max_images is not None:
+    if max_images is not None and sample_seed is not None and max_images < len(files):
+        pick = np.random.default_rng(sample_seed).choice(len(files), max_images, replace=False)
+        files = [files[i] for i in np.sort(pick)]
+    elif max_images is not None:
         files = files[:max_images]
 
     if check_files:
@@ -309,6 +320,9 @@ def load_image_folder(
         # decode_image handles png/jpeg/bmp/gif; expand_animations=False keeps a 3-D tensor.
         img = tf.io.decode_image(raw, channels=channels, expand_animations=False)
         img.set_shape([None, None, channels])
+        if crop == "center":
+            side = tf.minimum(tf.shape(img)[0], tf.shape(img)[1])
+            img = tf.image.resize_with_crop_or_pad(img, side, side)
         img = tf.image.resize(img, (height, width), antialias=True)
         return img / 127.5 - 1.0
 

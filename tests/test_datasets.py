@@ -1,0 +1,142 @@
+"""The dataset registry: routes, offline fallback without hanging, bad folders, and the loaders."""
+
+import time
+
+import numpy as np
+import pytest
+
+from gan_course import data, datasets, renderers
+
+
+@pytest.fixture
+def small_registry(monkeypatch, tmp_path):
+    """A private cache, no network, no user folders, and offline renders of 40 images."""
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("GAN_COURSE_OFFLINE", "1")
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))
+    for name in datasets.DATASETS:
+        monkeypatch.delenv(datasets.env_var(name), raising=False)
+    for name, spec in list(datasets.DATASETS.items()):
+        monkeypatch.setitem(datasets.DATASETS, name, datasets.dataclasses.replace(spec, offline_count=40))
+    return tmp_path
+
+
+def test_registry_has_the_lessons_datasets():
+    assert {"lego", "anime", "celeba"} <= set(datasets.DATASETS)
+    assert datasets.DATASETS["lego"].color_mode == "grayscale"
+    assert datasets.DATASETS["celeba"].crop == "center"
+    assert datasets.env_var("lego") == "GAN_COURSE_DATA_LEGO"
+    for spec in datasets.DATASETS.values():
+        assert spec.url.startswith("https://www.kaggle.com/datasets/") and 2000 <= spec.offline_count <= 5000
+
+
+def test_offline_fallback_renders_once_and_says_so(small_registry, capsys):
+    info = datasets.dataset_folder("lego")
+    out = capsys.readouterr().out
+    assert info.source == "offline" and info.synthetic
+    assert "SYNTHETIC" in info.message and "GAN_COURSE_DATA_LEGO" in info.message and "Rendering" in out
+    assert renderers.folder_is_complete(info.folder, 40)
+    again = datasets.dataset_folder("lego")
+    assert again.folder == info.folder and "Rendering" not in capsys.readouterr().out
+
+
+def test_no_network_fails_fast_without_offline_flag(small_registry, monkeypatch):
+    monkeypatch.delenv("GAN_COURSE_OFFLINE")
+    calls = []
+    monkeypatch.setattr(data, "_network_answers", lambda host, timeout: calls.append(host) or False)
+    start = time.perf_counter()
+    info = datasets.dataset_folder("anime", verbose=False)
+    assert time.perf_counter() - start < 30  # it renders 40 faces; it does not wait on a socket
+    assert calls == [datasets.KAGGLE_HOST] and info.source == "offline" and "does not answer" in info.message
+    with pytest.raises(data.DataError, match="does not answer"):
+        datasets.dataset_folder("anime", source="kaggle")
+
+
+def test_offline_flag_blocks_kaggle(small_registry):
+    with pytest.raises(data.DataError, match="GAN_COURSE_OFFLINE"):
+        datasets.dataset_folder("lego", source="kaggle")
+
+
+def test_cached_kaggle_copy_is_used_without_network(small_registry, monkeypatch):
+    images = small_registry / "kagglehub" / "datasets" / "splcher" / "animefacedataset" / "versions" / "3" / "images"
+    imgs, labels = renderers.render_faces(3, size=20)
+    renderers.write_image_folder(imgs, labels, renderers.HAIR_COLOURS["anime"], images)
+    info = datasets.dataset_folder("anime", verbose=False)
+    assert info.source == "kaggle" and not info.synthetic and info.folder == images
+
+
+def test_user_folder_from_env_and_argument(small_registry, monkeypatch):
+    folder = small_registry / "mine"
+    imgs, labels = renderers.render_bricks(5, size=20)
+    renderers.write_image_folder(imgs, labels, renderers.BRICK_SHAPES, folder)
+    monkeypatch.setenv("GAN_COURSE_DATA_LEGO", str(folder))
+    info = datasets.dataset_folder("lego", verbose=False)
+    assert (info.source, info.folder, info.synthetic) == ("folder", folder, False)
+    monkeypatch.delenv("GAN_COURSE_DATA_LEGO")
+    assert datasets.dataset_folder("lego", source=str(folder), verbose=False).source == "folder"
+
+
+def test_bad_folder_and_bad_names_are_clear_errors(small_registry, monkeypatch):
+    with pytest.raises(data.DataError, match="does not exist"):
+        datasets.dataset_folder("lego", source=str(small_registry / "nowhere"))
+    empty = small_registry / "empty"
+    empty.mkdir()
+    with pytest.raises(data.DataError, match="holds no images"):
+        datasets.dataset_folder("lego", source=str(empty))
+    monkeypatch.setenv("GAN_COURSE_DATA_LEGO", str(small_registry / "gone"))
+    with pytest.raises(data.DataError, match="does not exist"):
+        datasets.dataset_folder("lego")
+    with pytest.raises(ValueError, match="Registered"):
+        datasets.dataset_folder("mnist-but-bigger")
+    with pytest.raises(ValueError, match="source must be"):
+        datasets.dataset_folder("lego", source="kagle")
+
+
+def test_incomplete_render_is_redone(small_registry):
+    folder = datasets.offline_folder("celeba")
+    (folder / "render_complete.json").unlink()
+    assert datasets.offline_folder("celeba", verbose=False) == folder
+    assert renderers.folder_is_complete(folder, 40)
+
+
+def test_a_larger_complete_render_is_reused(small_registry):
+    big = datasets.offline_folder("lego", count=30)
+    assert datasets.offline_folder("lego", count=12, verbose=False) == big
+
+
+def test_load_dataset_batches_in_range(small_registry):
+    ds, info = datasets.load_dataset("lego", 16, 8, max_images=24, verbose=False)
+    batches = list(ds)
+    assert info.source == "offline" and len(batches) == 3
+    x = batches[0].numpy()
+    assert x.shape == (8, 16, 16, 1) and x.dtype == np.float32 and -1.0 <= x.min() and x.max() <= 1.0
+    faces, _ = datasets.load_dataset("anime", 12, 4, max_images=8, verbose=False)
+    assert next(iter(faces)).shape == (4, 12, 12, 3)
+
+
+def test_center_crop_keeps_the_middle(tmp_path):
+    from PIL import Image
+
+    tall = np.zeros((30, 10, 3), np.uint8)
+    tall[10:20] = 255  # white square in the middle, black bars above and below
+    folder = tmp_path / "tall"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(tall).save(folder / f"{i}.png")
+    cropped = next(iter(data.load_image_folder(folder, 10, "rgb", batch_size=4, crop="center"))).numpy()
+    squashed = next(iter(data.load_image_folder(folder, 10, "rgb", batch_size=4))).numpy()
+    assert cropped.min() > 0.95  # only the white middle is left
+    assert squashed.min() < -0.9  # without the crop the black bars are squeezed in
+    info = datasets.DatasetInfo("celeba", folder, "folder", False, "")
+    arrays, labels, classes = datasets.load_arrays(info, 10)
+    assert arrays.shape == (4, 10, 10, 3) and arrays.min() > 0.95 and classes == ["."]
+
+
+def test_load_arrays_labels_are_the_class_folders(small_registry):
+    info = datasets.dataset_folder("lego", verbose=False)
+    x, y, classes = datasets.load_arrays(info, 16, max_images=20, seed=1)
+    assert x.shape == (20, 16, 16, 1) and y.shape == (20,)
+    assert set(classes) <= set(renderers.BRICK_SHAPES) and y.max() < len(classes)
+    x2, y2, _ = datasets.load_arrays(info, 16, max_images=20, seed=1)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
