@@ -46,11 +46,19 @@ class StopOnNaN(keras.callbacks.Callback):
 
     Raising (rather than quietly stopping) leaves ``BackupAndRestore``'s last good epoch
     on disk, so after lowering the learning rate a new ``fit`` resumes from it.
+
+    ``advice`` replaces the default advice at the end of the message (e.g. WGAN-specific causes).
     """
 
-    def __init__(self, backup_dir=None):
+    DEFAULT_ADVICE = (
+        "Lower the learning rates (e.g. 2e-4 -> 1e-4), check that images are in [-1, 1], then call fit "
+        "again to resume from the last good epoch."
+    )
+
+    def __init__(self, backup_dir=None, advice: str | None = None):
         super().__init__()
         self.backup_dir = backup_dir
+        self.advice = advice or self.DEFAULT_ADVICE
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -62,6 +70,5 @@ class StopOnNaN(keras.callbacks.Callback):
             where = f"the checkpoint in {self.backup_dir}" if self.backup_dir else "no checkpoint (add BackupAndRestore)"
             raise FloatingPointError(
                 f"Training diverged at epoch {self._epoch + 1}, batch {batch + 1}: {bad}. "
-                f"Kept: {where}. Lower the learning rates (e.g. 2e-4 -> 1e-4), check that images are "
-                "in [-1, 1], then call fit again to resume from the last good epoch."
+                f"Kept: {where}. {self.advice}"
             )

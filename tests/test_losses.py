@@ -70,3 +70,17 @@ def test_minimax_loss_saturates_where_non_saturating_does_not():
     assert weak == pytest.approx(-1 / (1 + math.exp(10)), rel=1e-3)
     assert strong == pytest.approx(1 / (1 + math.exp(10)) - 1, rel=1e-3)
     assert abs(strong) > 1000 * abs(weak)
+
+
+@pytest.mark.parametrize("target", [0.0, 0.9, 1.0])
+def test_bce_gradient_is_sigmoid_minus_target_even_at_zero(target):
+    # d/dl BCE(t, l) = sigmoid(l) - t; at l = 0 that is 0.5 - t (a max/abs form gets this wrong).
+    import tensorflow as tf
+
+    logits = tf.constant([[0.0], [2.0], [-3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        loss = losses.bce_with_logits(target, logits) * 3  # mean over 3 items -> per-item grads
+    grads = tape.gradient(loss, logits).numpy().ravel()
+    expected = 1 / (1 + np.exp(-np.array([0.0, 2.0, -3.0]))) - target
+    np.testing.assert_allclose(grads, expected, atol=1e-6)
