@@ -75,29 +75,42 @@ def make_strategy(name: str = "default"):
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}.")
 
 
-def _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate, seed):
+MODELS = ("dcgan", "wgan-gp")
+
+
+def _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate, seed, model="dcgan"):
     import keras
     import tensorflow as tf
 
-    from gan_course import models, training
+    from gan_course import models, training, wgan
 
     with strategy.scope():
         keras.utils.set_random_seed(seed)
         shape = images.shape[1:]
         generator = models.dcgan_generator(latent_dim, shape, width=width)
-        # No dropout: its masks are drawn per replica and would differ from one device's.
-        discriminator = models.dcgan_discriminator(shape, width=width, dropout=0.0)
-        gan = training.DCGAN(generator, discriminator, seed=seed)
         # Plain SGD: unlike Adam, its step grows with the gradient, so a replica-scaling
         # mistake (a gradient n times too large) shows up in the losses.
-        gan.compile(d_optimizer=keras.optimizers.SGD(learning_rate), g_optimizer=keras.optimizers.SGD(learning_rate))
+        sgd = [keras.optimizers.SGD(learning_rate) for _ in range(2)]
+        if model == "dcgan":
+            # No dropout: its masks are drawn per replica and would differ from one device's.
+            discriminator = models.dcgan_discriminator(shape, width=width, dropout=0.0)
+            gan = training.DCGAN(generator, discriminator, seed=seed)
+            gan.compile(d_optimizer=sgd[0], g_optimizer=sgd[1])
+        elif model == "wgan-gp":
+            # n_critic=1: with more, each replica splits its own half of the batch into critic
+            # batches, a different (equally valid) grouping of the images than one device's.
+            gan = wgan.WGAN(generator, wgan.wgan_critic(shape, width=width), n_critic=1, seed=seed)
+            gan.compile(c_optimizer=sgd[0], g_optimizer=sgd[1])
+        else:
+            raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+    keys = [m.name for m in gan.metrics if m.name.endswith("loss")]
     dataset = tf.data.Dataset.from_tensor_slices(images[: steps * batch_size]).batch(batch_size, drop_remainder=True)
 
     class Record(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
             self.losses = []
-            self.seen = {"d_loss": 0.0, "g_loss": 0.0}
+            self.seen = {key: 0.0 for key in keys}
 
         def on_train_batch_end(self, batch, logs=None):
             # Keras reports running means over the epoch; turn them back into per-step values.
@@ -111,9 +124,11 @@ def _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate
     return record.losses
 
 
-def one_vs_two_devices(steps=4, batch_size=32, width=16, latent_dim=16, learning_rate=0.05, seed=0, n_images=None):
-    """Train on one device and on two logical CPUs (same global batch and seed); return both
-    per-step loss sequences. Call it in a fresh process (see ``use_logical_cpus``)."""
+def one_vs_two_devices(steps=4, batch_size=32, width=16, latent_dim=16, learning_rate=0.05, seed=0,
+                       models=("dcgan",)):
+    """Train each model on one device and on two logical CPUs (same global batch and seed);
+    return both per-step loss sequences per model. Call it in a fresh process (see
+    ``use_logical_cpus``)."""
     import tensorflow as tf
 
     from gan_course import data
@@ -121,20 +136,25 @@ def one_vs_two_devices(steps=4, batch_size=32, width=16, latent_dim=16, learning
     devices = use_logical_cpus(2)
     images = data.load_mnist("train", verbose=False).images
     args = (images, steps, batch_size, width, latent_dim, learning_rate, seed)
-    one = _train(tf.distribute.OneDeviceStrategy(devices[0]), *args)
-    two = _train(tf.distribute.MirroredStrategy(devices[:2]), *args)
-    return {"one_device": one, "two_devices": two, "global_batch": batch_size, "devices": devices[:2]}
+    result = {"global_batch": batch_size, "devices": devices[:2]}
+    # One strategy object per process: a second MirroredStrategy over the same devices can
+    # collide with the first one's collective ops.
+    one, two = tf.distribute.OneDeviceStrategy(devices[0]), tf.distribute.MirroredStrategy(devices[:2])
+    for model in models:
+        result[model] = {"one_device": _train(one, *args, model=model), "two_devices": _train(two, *args, model=model)}
+    return result
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gan_course.distributed", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32, help="global batch")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     args = parser.parse_args(argv)
     import os
 
     os.environ.setdefault("GAN_COURSE_OFFLINE", "1")
-    result = one_vs_two_devices(steps=args.steps, batch_size=args.batch_size)
+    result = one_vs_two_devices(steps=args.steps, batch_size=args.batch_size, models=args.models)
     print(json.dumps(result))
     return 0
 

@@ -52,7 +52,7 @@ TF_KERAS = re.compile(r"(from|import)\s+tensorflow\.keras|\btf\.keras\b")
 
 def test_code_uses_keras_3_not_tf_keras():
     """Code cells and package modules use `import keras`; markdown may still warn about tf.keras."""
-    code = {p.name: p.read_text() for p in (ROOT / "gan_course").glob("*.py")}
+    code = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "gan_course").rglob("*.py")}
     for path in NOTEBOOKS:
         cells = json.loads(path.read_text())["cells"]
         code[path.name] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
