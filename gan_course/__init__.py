@@ -8,9 +8,21 @@ Modules, one concept each:
 
 - ``presets``   smoke / cpu / gpu sizes for every lesson
 - ``data``      MNIST (online or offline) and image folders as ``tf.data`` pipelines
+- ``datasets``  the dataset registry: Kaggle download, your own folder, or offline renders
+- ``renderers`` procedural LEGO-like bricks and cartoon faces (the offline stand-ins)
 - ``models``    DCGAN generator and discriminator builders
 - ``losses``    GAN losses as small pure functions
 - ``training``  the ``DCGAN`` ``keras.Model`` with its ``train_step``
+- ``wgan``      the WGAN critic and the ``WGAN`` model (gradient penalty or clipping)
+- ``zoo``       the GAN zoo of lesson 04 (one module per variant)
+- ``toys``      1-D and 2-D toy GANs for the theory lesson
+- ``latent``    interpolation (linear, spherical) and latent directions
+- ``explorer``  an ipywidgets latent-space explorer (a static picture when non-interactive)
+- ``experiments`` resumable hyperparameter sweeps scored with the metrics
+- ``metrics``   classifier FID/KID, coverage, memorisation; Inception FID for folders
+- ``precision`` mixed precision (bfloat16 / float16) where the hardware has it
+- ``distributed`` ``tf.distribute`` strategies and the one-vs-two-devices check
+- ``bench``     the benchmark (``python -m gan_course.bench``)
 - ``callbacks`` fixed-noise monitoring during ``fit``
 - ``plotting``  image grids, loss curves, GIFs, architecture drawings
 - ``saving``    safe saving/loading (``.keras`` / ``.weights.h5``) and resumable runs
