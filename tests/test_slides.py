@@ -146,7 +146,7 @@ def test_one_command_builds_deck_csv_and_slides(materials_build):
 
 
 def test_materials_build_stops_on_deck_problems(tmp_path, monkeypatch, capsys):
-    from gan_course import flashcards, materials
+    from gan_course import materials
 
     cards = tmp_path / "flashcards"
     cards.mkdir()
