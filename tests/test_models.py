@@ -67,3 +67,43 @@ def test_bad_shapes_fail_clearly():
         models.dcgan_generator(image_shape=(28, 28, 1), n_upsamplings=3)
     with pytest.raises(ValueError, match="upsampling"):
         models.dcgan_generator(upsampling="pixelshuffle")
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("shape", [(16, 7, 7, 8), (32, 5)])
+def test_fused_batch_norm_matches_keras_batch_norm(shape, policy):
+    """Same outputs, gradients and moving statistics as Keras' layer, in training and inference."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).normal(2.0, 3.0, shape).astype("float32"))
+    keras_bn = layers.BatchNormalization(momentum=0.9, dtype=policy)
+    fused_bn = models.FusedBatchNormalization(momentum=0.9, dtype=policy)
+    keras_bn.build(shape)
+    fused_bn.build(shape)
+    fused_bn.set_weights([w * 1.5 + 0.1 for w in keras_bn.get_weights()])  # not the trivial init
+    keras_bn.set_weights(fused_bn.get_weights())
+    tol = 1e-5 if policy == "float32" else 2e-2
+    for training in (True, False):
+        results = []
+        for layer in (keras_bn, fused_bn):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, training=training)
+                loss = tf.reduce_sum(tf.cast(y, "float32") ** 2) / y.shape.num_elements()
+            results.append((y, tape.gradient(loss, [x, *layer.trainable_variables])))
+        (y_keras, g_keras), (y_fused, g_fused) = results
+        assert y_fused.dtype == y_keras.dtype == ("float32" if policy == "float32" else "bfloat16")
+        np.testing.assert_allclose(np.float32(y_fused), np.float32(y_keras), atol=tol, rtol=tol)
+        for a, b in zip(g_fused, g_keras):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=tol, rtol=tol)
+        np.testing.assert_allclose(fused_bn.moving_mean.numpy(), keras_bn.moving_mean.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(fused_bn.moving_variance.numpy(), keras_bn.moving_variance.numpy(), rtol=1e-5)
+    assert not np.allclose(fused_bn.moving_mean.numpy(), 0.0)  # the training call did update them
+
+
+def test_batch_norm_is_the_fused_layer_and_falls_back_when_synchronized():
+    assert isinstance(models.batch_norm(), models.FusedBatchNormalization)
+    synced = models.batch_norm(synchronized=True)
+    x = np.random.default_rng(1).normal(size=(8, 4, 4, 3)).astype("float32")
+    assert not synced._fusable(x, None)  # statistics across replicas need Keras' own path
+    np.testing.assert_allclose(synced(x, training=True).numpy().mean(axis=(0, 1, 2)), 0.0, atol=1e-5)
