@@ -12,7 +12,10 @@ import tensorflow as tf
 
 from gan_course import losses, precision
 
-__all__ = ["DCGAN", "check_image_shapes", "replica_info", "scale_for_replicas", "replica_random", "sample_replica_noise"]
+__all__ = ["DCGAN", "UPDATES", "check_image_shapes", "replica_info", "scale_for_replicas", "replica_random", "sample_replica_noise"]
+
+
+UPDATES = ("alternating", "simultaneous")
 
 
 def check_image_shapes(generator: keras.Model, discriminator: keras.Model, data_shape=None) -> None:
@@ -84,11 +87,20 @@ class DCGAN(keras.Model):
         latent_dim: size of z; read from the generator when omitted.
         real_label: the discriminator's target for real images (0.9 = one-sided smoothing).
         seed: seeds the noise drawn inside ``train_step``, for repeatable runs.
+        update: the order of the two players' moves in one step (both use one pass of G):
+            ``"alternating"``: D moves first, then G is judged by the *updated* D (the DCGAN
+            paper's and the PyTorch tutorial's order; one more D forward pass per step);
+            ``"simultaneous"``: both gradients come from the same forward pass and both players
+            move at once (the TensorFlow tutorial's order; the cheapest step).
     """
 
-    def __init__(self, generator, discriminator, latent_dim=None, real_label=1.0, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim=None, real_label=1.0, seed=None, update="alternating",
+                 **kwargs):
         super().__init__(**kwargs)
         check_image_shapes(generator, discriminator)
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {UPDATES}, not {update!r}")
+        self.update = update
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim or generator.input_shape[-1])
@@ -145,6 +157,33 @@ class DCGAN(keras.Model):
         batch_size = tf.shape(real_images)[0]
 
         z = self.sample_noise(batch_size)
+        if self.update == "simultaneous":
+            d_loss, g_loss, real_logits, fake_logits = self._simultaneous_step(real_images, z)
+        else:
+            d_loss, g_loss, real_logits, fake_logits = self._alternating_step(real_images, z)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(tf.sigmoid(real_logits))
+        self.d_fake_tracker.update_state(tf.sigmoid(fake_logits))
+        return {m.name: m.result() for m in self.metrics}
+
+    def _simultaneous_step(self, real_images, z):
+        # One forward pass gives both losses; each player's gradient comes from the same D.
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake_images = self.generator(z, training=True)
+            real_logits = self.discriminator(real_images, training=True)
+            fake_logits = self.discriminator(fake_images, training=True)
+            d_loss = self.d_loss_fn(real_logits, fake_logits, real_label=self.real_label)
+            g_loss = self.g_loss_fn(fake_logits)
+            d_scaled = self.d_optimizer.scale_loss(scale_for_replicas(d_loss))
+            g_scaled = self.g_optimizer.scale_loss(scale_for_replicas(g_loss))
+        d_grads = d_tape.gradient(d_scaled, self.discriminator.trainable_variables)
+        g_grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_variables))
+        self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_variables))
+        return d_loss, g_loss, real_logits, fake_logits
+
+    def _alternating_step(self, real_images, z):
         # One pass of G serves both updates (the order of the PyTorch DCGAN tutorial): D learns
         # from these fakes, then the updated D judges the same fakes for G. Running G once, not
         # twice, is what makes this step as cheap as the TF tutorial's simultaneous update.
@@ -164,9 +203,4 @@ class DCGAN(keras.Model):
             g_scaled = self.g_optimizer.scale_loss(scale_for_replicas(g_loss))
         grads = g_tape.gradient(g_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(tf.sigmoid(real_logits))
-        self.d_fake_tracker.update_state(tf.sigmoid(fake_logits))
-        return {m.name: m.result() for m in self.metrics}
+        return d_loss, g_loss, real_logits, fake_logits

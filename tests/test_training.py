@@ -57,6 +57,61 @@ def test_same_seed_same_losses():
         assert a[key] == pytest.approx(b[key], rel=1e-5), key
 
 
+def _sgd_gan(update, seed=3):
+    keras.utils.set_random_seed(seed)
+    g = models.dcgan_generator(8, SHAPE, width=4)
+    d = models.dcgan_discriminator(SHAPE, width=4, dropout=0.0)  # no random masks: exact comparison
+    gan = training.DCGAN(g, d, seed=seed, update=update)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5))
+    return gan
+
+
+@pytest.mark.parametrize("update", training.UPDATES)
+def test_update_orders_match_their_definitions(update):
+    """simultaneous: both gradients at the same point; alternating: G's gradient through the
+    updated D. Checked against the rule written out with plain SGD."""
+    gan = _sgd_gan(update)
+    reals = tf.constant(np.random.default_rng(0).uniform(-1, 1, (8, *SHAPE)).astype("float32"))
+    z = training.sample_replica_noise(8, 8, keras.random.SeedGenerator(3))  # what the step draws first
+    g_vars, d_vars = gan.generator.trainable_variables, gan.discriminator.trainable_variables
+    start = [v.numpy().copy() for v in g_vars + d_vars]
+
+    with tf.GradientTape(persistent=True) as tape:
+        fakes = gan.generator(z, training=True)
+        fake_logits = gan.discriminator(fakes, training=True)
+        d_loss = gan.d_loss_fn(gan.discriminator(reals, training=True), fake_logits)
+        g_loss_before = gan.g_loss_fn(fake_logits)
+    d_grads = tape.gradient(d_loss, d_vars)
+    expected_d = [v - 0.5 * g for v, g in zip(start[len(g_vars):], d_grads)]
+    if update == "alternating":
+        for v, new in zip(d_vars, expected_d):
+            v.assign(new)
+        with tf.GradientTape() as tape:
+            g_loss = gan.g_loss_fn(gan.discriminator(gan.generator(z, training=True), training=True))
+        g_grads = tape.gradient(g_loss, g_vars)
+    else:
+        g_grads = tape.gradient(g_loss_before, g_vars)
+    expected_g = [v - 0.5 * g for v, g in zip(start[: len(g_vars)], g_grads)]
+
+    for v, value in zip(g_vars + d_vars, start):  # back to the start, then one real step
+        v.assign(value)
+    gan.train_step(reals)
+    for v, want in zip(g_vars + d_vars, expected_g + expected_d):
+        np.testing.assert_allclose(v.numpy(), np.asarray(want), atol=1e-5)
+
+
+def test_the_two_update_orders_differ_and_bad_names_fail():
+    reals = np.random.default_rng(0).uniform(-1, 1, (8, *SHAPE)).astype("float32")
+    after = {}
+    for update in training.UPDATES:
+        gan = _sgd_gan(update)
+        gan.train_step(tf.constant(reals))
+        after[update] = [w.numpy() for w in gan.generator.trainable_weights]
+    assert not all(np.allclose(a, b) for a, b in zip(*after.values()))
+    with pytest.raises(ValueError, match="update must be one of"):
+        training.DCGAN(*_sgd_gan("alternating").layers[:2], update="sequential")
+
+
 def test_labels_in_the_data_are_ignored():
     x = np.zeros((16, *SHAPE), "float32")
     ds = data.make_dataset(x, 8, labels=np.zeros(16, "int64"))
