@@ -13,6 +13,8 @@ def test_bench_throughput_and_flops(tmp_path):
     t = result["throughput"]
     assert t["package_images_per_s"] > 0 and t["reference_images_per_s"] > 0
     assert t["package_over_reference"] == t["reference_step_ms"] / t["package_step_ms"]
+    assert t["package_update"] == "alternating"  # the default; the other order is timed next to it
+    assert t["simultaneous_over_reference"] == t["reference_step_ms"] / t["simultaneous_step_ms"]
     assert result["flops"]["per_step_gflop"] > 0 and result["peak_memory_mb"] > 100
     assert "time_to_quality" not in result
 
