@@ -33,6 +33,16 @@ def _gamma_init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
 
 
+def _tracing_for_xla() -> bool:
+    """True while TensorFlow traces a function for XLA (``jit_compile=True``)."""
+    try:
+        from tensorflow.python.framework import ops
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # a TensorFlow without this internal module: assume no XLA
+        return False
+    return control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())
+
+
 @keras.saving.register_keras_serializable(package="gan_course")
 class FusedBatchNormalization(layers.BatchNormalization):
     """Keras' ``BatchNormalization`` computed by TensorFlow's fused kernel.
@@ -42,12 +52,13 @@ class FusedBatchNormalization(layers.BatchNormalization):
     ones: about 3x faster forward + backward on CPU, and it reads and writes 16-bit activations
     directly under mixed precision (its statistics are still float32). Cases the fused kernel
     does not cover (synchronised statistics, masks, axis other than the last, rank other
-    than 2 or 4, a backend other than TensorFlow) fall back to the Keras layer.
+    than 2 or 4, XLA compilation, a backend other than TensorFlow) fall back to the Keras layer.
     """
 
     def _fusable(self, inputs, mask):
         return (
             keras.backend.backend() == "tensorflow"
+            and not _tracing_for_xla()  # XLA on CPU runs the fused kernel ~10x slower than Keras' ops
             and mask is None
             and not self.synchronized
             and not self.renorm

@@ -107,3 +107,19 @@ def test_batch_norm_is_the_fused_layer_and_falls_back_when_synchronized():
     x = np.random.default_rng(1).normal(size=(8, 4, 4, 3)).astype("float32")
     assert not synced._fusable(x, None)  # statistics across replicas need Keras' own path
     np.testing.assert_allclose(synced(x, training=True).numpy().mean(axis=(0, 1, 2)), 0.0, atol=1e-5)
+
+
+def test_fused_batch_norm_uses_the_fused_kernel_except_under_xla():
+    """The fused kernel in graphs; Keras' own ops under XLA, where the fused kernel is slow on CPU."""
+    import tensorflow as tf
+
+    layer = models.FusedBatchNormalization()
+    layer.build((8, 4, 4, 3))
+    spec = tf.TensorSpec((8, 4, 4, 3), tf.float32)
+
+    def op_types(jit_compile):
+        fn = tf.function(lambda x: layer(x, training=True), jit_compile=jit_compile)
+        return {op.type for op in fn.get_concrete_function(spec).graph.get_operations()}
+
+    assert "FusedBatchNormV3" in op_types(jit_compile=False)
+    assert "FusedBatchNormV3" not in op_types(jit_compile=True)
