@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_course import losses, training
+from gan_course import losses, precision, training
 from gan_course.zoo import networks
 
 __all__ = ["AdversarialGAN", "LOSSES", "make_gan"]
@@ -50,8 +50,11 @@ class AdversarialGAN(keras.Model):
         """Two optimizers (default Adam(2e-4, beta_1=0.5)) and two losses of raw D scores
         (default: BCE for D, the non-saturating loss for G)."""
         super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        self.d_optimizer = precision.wrap_optimizer(
+            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
+        )
+        self.g_optimizer = precision.wrap_optimizer(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.generator)
         self.d_loss_fn = d_loss_fn or losses.discriminator_loss
         self.g_loss_fn = g_loss_fn or losses.generator_loss
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -79,16 +82,18 @@ class AdversarialGAN(keras.Model):
             real_scores = self.discriminator(real_images, training=True)
             fake_scores = self.discriminator(self.generator(z, training=True), training=True)
             d_loss = self.d_loss_fn(real_scores, fake_scores)
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training).
-            d_loss_scaled = training.scale_for_replicas(d_loss)
+            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
         grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
 
         z = self.sample_noise(batch_size)
         with tf.GradientTape() as tape:
             g_loss = self.g_loss_fn(self.discriminator(self.generator(z, training=True), training=True))
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training).
-            g_loss_scaled = training.scale_for_replicas(g_loss)
+            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
         grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
 
