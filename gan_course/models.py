@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["dcgan_init", "FusedBatchNormalization", "batch_norm", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
+__all__ = ["dcgan_init", "FusedBatchNormalization", "batch_norm", "FastDropout", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
 
 
 def dcgan_init(seed: int | None = None) -> keras.initializers.Initializer:
@@ -105,6 +105,51 @@ def batch_norm(**kwargs) -> layers.BatchNormalization:
     kwargs.setdefault("gamma_initializer", _gamma_init())
     kwargs.setdefault("synchronized", tf.distribute.has_strategy())
     return FusedBatchNormalization(**kwargs)
+
+
+@keras.saving.register_keras_serializable(package="gan_course")
+class FastDropout(layers.Dropout):
+    """Keras' ``Dropout`` with one random *byte* per activation instead of one random float.
+
+    Dropout's cost on a CPU is its random numbers: Keras draws a float32 per activation (one
+    Philox word each); here one 32-bit word gives four bytes, each compared with
+    ``round(rate * 256)``. So the drop probability is ``rate`` rounded to a multiple of 1/256
+    (``effective_rate``: 0.3 -> 77/256 = 0.3008) and kept activations are scaled by
+    ``1 / (1 - effective_rate)``, which keeps every activation's expectation exact. Forward +
+    backward is about 3x faster than Keras' dropout on CPU, the same in float32 and bfloat16
+    (measured in ``python -m gan_course.bench``: it is the part of the discriminator that
+    16-bit arithmetic cannot speed up). ``noise_shape``, rates that round to 0 or 1 and
+    backends other than TensorFlow fall back to the Keras layer.
+    """
+
+    _LEVELS = 256  # one byte per activation
+
+    @property
+    def effective_rate(self) -> float:
+        """The drop probability actually used: ``rate`` rounded to a multiple of 1/256."""
+        return round(self.rate * self._LEVELS) / self._LEVELS
+
+    def _fast(self):
+        return (
+            keras.backend.backend() == "tensorflow"
+            and self.noise_shape is None
+            and 0 < round(self.rate * self._LEVELS) < self._LEVELS
+        )
+
+    def call(self, inputs, training=False):
+        if not (training and self.rate > 0 and self._fast()):
+            return super().call(inputs, training=training)
+        import tensorflow as tf
+
+        threshold = round(self.rate * self._LEVELS)
+        n = tf.size(inputs)
+        words = tf.random.stateless_uniform(
+            [(n + 3) // 4], seed=self.seed_generator.next(), minval=None, maxval=None, dtype=tf.uint32
+        )
+        random_bytes = tf.reshape(tf.bitcast(words, tf.uint8), [-1])[:n]  # 4 bytes per word
+        keep = tf.reshape(random_bytes >= tf.constant(threshold, tf.uint8), tf.shape(inputs))
+        scale = self._LEVELS / (self._LEVELS - threshold)
+        return inputs * (tf.cast(keep, inputs.dtype) * tf.constant(scale, inputs.dtype))
 
 
 def initial_size(final_size: int, n_upsamplings: int) -> int:
@@ -214,8 +259,8 @@ def dcgan_discriminator(
 ) -> keras.Model:
     """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
 
-    n stride-2 Conv2D blocks doubling the filters from ``width``, LeakyReLU(0.2), batch norm
-    from the second block on, dropout, then Flatten -> Dense(1).
+    n stride-2 Conv2D blocks doubling the filters from ``width``, batch norm from the second
+    block on, dropout (``FastDropout``) and LeakyReLU(0.2), then Flatten -> Dense(1).
     """
     h, w, _ = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
@@ -230,9 +275,13 @@ def dcgan_discriminator(
         )(x)
         if i > 0:  # DCGAN: no batch norm on the discriminator's input layer
             x = batch_norm()(x)
-        x = layers.LeakyReLU(negative_slope=0.2)(x)
+        # Dropout before LeakyReLU gives the same numbers as after (LeakyReLU(c x) = c LeakyReLU(x)
+        # for a mask value c >= 0), and in this order TensorFlow 2.21's graph optimiser does not
+        # fail on the first block's Conv2D + BiasAdd + LeakyRelu (a failure there cost every fusion
+        # in the training step: ~4% of it).
         if dropout:
-            x = layers.Dropout(dropout)(x)
+            x = FastDropout(dropout)(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Flatten()(x)
     # float32 even under mixed precision: the loss needs the logit's full range.
     logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32")(x)

@@ -123,3 +123,79 @@ def test_fused_batch_norm_uses_the_fused_kernel_except_under_xla():
 
     assert "FusedBatchNormV3" in op_types(jit_compile=False)
     assert "FusedBatchNormV3" not in op_types(jit_compile=True)
+
+
+def test_fast_dropout_drops_the_rounded_rate_and_keeps_the_expectation():
+    layer = models.FastDropout(0.3, seed=3)
+    assert layer.effective_rate == 77 / 256  # 0.3 rounded to a multiple of 1/256
+    x = np.ones((64, 14, 14, 32), "float32")  # 401,408 activations
+    y = layer(x, training=True).numpy()
+    kept = y != 0
+    # Binomial standard deviation of the dropped fraction: sqrt(p (1 - p) / n) ~ 0.0007.
+    assert abs((~kept).mean() - 77 / 256) < 0.004
+    np.testing.assert_allclose(y[kept], 256 / 179, rtol=1e-6)  # kept values scaled by 1 / (1 - p)
+    assert abs(y.mean() - 1.0) < 0.01  # expectation preserved
+    assert (layer(x, training=True).numpy() != y).mean() > 0.3  # a new mask per call
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)  # identity at inference
+
+
+def test_fast_dropout_gradient_is_the_same_mask_and_scale():
+    import tensorflow as tf
+
+    layer = models.FastDropout(0.5, seed=0)
+    x = tf.random.normal((16, 8, 8, 4))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    grad = tape.gradient(y, x).numpy()
+    mask = (y.numpy() != 0).astype("float32")
+    np.testing.assert_allclose(grad, 2.0 * mask)  # rate 0.5: kept activations doubled
+
+
+def test_fast_dropout_is_seeded_and_uses_the_cheap_random_bytes():
+    import tensorflow as tf
+
+    x = np.ones((4, 8, 8, 16), "float32")
+    a, b = models.FastDropout(0.3, seed=7), models.FastDropout(0.3, seed=7)
+    np.testing.assert_array_equal(a(x, training=True).numpy(), b(x, training=True).numpy())
+    fn = tf.function(lambda t: a(t, training=True))
+    ops = {op.type for op in fn.get_concrete_function(tf.TensorSpec(x.shape)).graph.get_operations()}
+    assert "Bitcast" in ops and "StatelessRandomUniformV2" not in ops  # bytes, not floats
+
+
+@pytest.mark.parametrize("kwargs", [{"rate": 0.001}, {"rate": 0.3, "noise_shape": (None, 1, 1, 16)}])
+def test_fast_dropout_falls_back_to_keras_where_bytes_do_not_fit(kwargs):
+    layer = models.FastDropout(**kwargs, seed=1)
+    assert not layer._fast()
+    y = layer(np.ones((64, 8, 8, 16), "float32"), training=True).numpy()
+    assert (y == 0).any() and abs(y.mean() - 1.0) < 0.05  # still dropout, Keras' exact rate
+
+
+def test_fast_dropout_in_16_bit_and_through_saving(tmp_path):
+    import keras
+
+    from gan_course import precision
+
+    with precision.precision("mixed_bfloat16"):
+        d = models.dcgan_discriminator((28, 28, 1), width=8)
+    assert any(isinstance(layer, models.FastDropout) for layer in d.layers)
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    assert np.isfinite(d(x, training=True).numpy()).all()
+    d.save(tmp_path / "d.keras")
+    loaded = keras.models.load_model(tmp_path / "d.keras")
+    assert any(type(layer) is models.FastDropout for layer in loaded.layers)
+    np.testing.assert_allclose(loaded(x, training=False).numpy(), d(x, training=False).numpy(), rtol=1e-2, atol=1e-3)
+
+
+def test_dropout_before_leaky_relu_gives_the_same_numbers_as_after():
+    """The discriminator drops before LeakyReLU (a graph-optimiser workaround); the maths is the
+    usual order's, because LeakyReLU(c x) = c LeakyReLU(x) for every mask value c >= 0."""
+    x = np.random.default_rng(0).normal(size=(8, 7, 7, 16)).astype("float32")
+    leaky = layers.LeakyReLU(negative_slope=0.2)
+    before = leaky(models.FastDropout(0.3, seed=5)(x, training=True)).numpy()
+    after = models.FastDropout(0.3, seed=5)(leaky(x), training=True).numpy()
+    np.testing.assert_allclose(before, after, rtol=1e-6)
+    assert (before == 0).any() and (before < 0).any()  # both dropout and the leak are at work
+    d = models.dcgan_discriminator((28, 28, 1), width=8)
+    kinds = [type(layer).__name__ for layer in d.layers]
+    assert kinds.index("FastDropout") == kinds.index("LeakyReLU") - 1
