@@ -33,6 +33,7 @@ from pathlib import Path
 
 __all__ = [
     "reference_train_step",
+    "stock_layers",
     "measure_throughput",
     "alternate",
     "compare_precision",
@@ -62,6 +63,25 @@ def _build(latent_dim, width, seed, policy="float32"):
             models.dcgan_generator(latent_dim, IMAGE_SHAPE, width=width),
             models.dcgan_discriminator(IMAGE_SHAPE, width=width),
         )
+
+
+def stock_layers(model):
+    """A copy of ``model`` built from Keras' stock layers, as the TF tutorial writes it: the
+    course's ``FusedBatchNormalization`` and ``FastDropout`` become ``BatchNormalization`` and
+    ``Dropout`` with the same config and weights; every other layer is cloned as is."""
+    import keras
+
+    from gan_course import models
+
+    stock = {models.FusedBatchNormalization: keras.layers.BatchNormalization, models.FastDropout: keras.layers.Dropout}
+
+    def clone(layer):
+        cls = stock.get(type(layer), type(layer))
+        return cls.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def reference_train_step(generator, discriminator, latent_dim, batch_size):
@@ -229,10 +249,12 @@ def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20,
     """Images/s of the package's step (its default update order, and the other order) and of the
     reference step, measured in alternating rounds.
 
-    The reference moves both players at once (the TF tutorial's order); the package's default
-    lets D move first and judges G with the updated D, which costs one more D forward pass per
-    step. So two ratios: the package's default step over the reference, and the package's step in
-    the reference's own order over the reference (the cost of the package itself)."""
+    The reference is the TF tutorial's code: its loop (``reference_train_step``) on the same
+    networks built from Keras' stock layers (``stock_layers``). It moves both players at once;
+    the package's default lets D move first and judges G with the updated D, which costs one
+    more D forward pass per step. So three ratios over the reference: the package's default
+    step, the package's step in the reference's own order, and the reference loop on the
+    course's layers (what the course's layers alone are worth)."""
     from gan_course import data, training
 
     dataset = data.make_dataset(images, batch_size, seed=seed).repeat()
@@ -243,19 +265,22 @@ def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20,
     other_gan.compile()
     other_gan.make_train_function()
     g, d = _build(latent_dim, width, seed)
-    reference_fn = reference_train_step(g, d, latent_dim, batch_size)
+    reference_fn = reference_train_step(stock_layers(g), stock_layers(d), latent_dim, batch_size)
+    course_layers_fn = reference_train_step(g, d, latent_dim, batch_size)
 
-    package_iter, other_iter, reference_iter = iter(dataset), iter(dataset), iter(dataset)
+    package_iter, other_iter, reference_iter, course_iter = (iter(dataset) for _ in range(4))
     seconds = alternate(
         {
             "package": lambda: package_fn(package_iter),
             other: lambda: other_gan.train_function(other_iter),
             "reference": lambda: reference_fn(next(reference_iter)),
+            "course_layers": lambda: course_layers_fn(next(course_iter)),
         },
         steps,
         rounds,
     )
     package_s, other_s, reference_s = seconds["package"], seconds[other], seconds["reference"]
+    course_layers_s = seconds["course_layers"]
     return {
         "batch_size": batch_size,
         "steps_per_round": steps,
@@ -268,6 +293,8 @@ def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20,
         "reference_step_ms": 1000 * reference_s,
         f"{other}_step_ms": 1000 * other_s,
         f"{other}_over_reference": reference_s / other_s,
+        "course_layers_step_ms": 1000 * course_layers_s,
+        "course_layers_over_reference": reference_s / course_layers_s,
         "_gan": gan,
     }
 
@@ -357,6 +384,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from gan_course import data, paths, precision
+    from gan_course.training import UPDATES
 
     train = data.load_mnist("train", verbose=False)
     test = data.load_mnist("test", verbose=False)
@@ -421,7 +449,9 @@ def main(argv=None) -> int:
          f"same run; package update order: {t['package_update']}"),
         *[(f"ratio package ({k.removesuffix('_over_reference')}) / reference", f"{v:.2f}x",
            f"{t[k.replace('_over_reference', '_step_ms')]:.1f} ms/step")
-          for k, v in t.items() if k.endswith("_over_reference") and k != "package_over_reference"],
+          for k, v in t.items() if k.endswith("_over_reference") and k in (f"{u}_over_reference" for u in UPDATES)],
+        ("ratio reference loop on course layers / reference", f"{t['course_layers_over_reference']:.2f}x",
+         f"{t['course_layers_step_ms']:.1f} ms/step; stock layers: BatchNormalization, Dropout"),
         ("FLOPs per step", f"{f['per_step_gflop']:.2f} GFLOP", f"{f['package_gflop_per_s']:.1f} GFLOP/s achieved"),
     ]
     if "time_to_quality" in result:
