@@ -67,13 +67,19 @@ def _build(latent_dim, width, seed, policy="float32"):
 
 def stock_layers(model):
     """A copy of ``model`` built from Keras' stock layers, as the TF tutorial writes it: the
-    course's ``FusedBatchNormalization`` and ``FastDropout`` become ``BatchNormalization`` and
-    ``Dropout`` with the same config and weights; every other layer is cloned as is."""
+    course's fast layers (``gan_course.fast_layers``) become ``BatchNormalization``,
+    ``Dropout``, ``Conv2D`` and ``Conv2DTranspose`` with the same config and weights; every
+    other layer is cloned as is."""
     import keras
 
     from gan_course import models
 
-    stock = {models.FusedBatchNormalization: keras.layers.BatchNormalization, models.FastDropout: keras.layers.Dropout}
+    stock = {
+        models.FusedBatchNormalization: keras.layers.BatchNormalization,
+        models.FastDropout: keras.layers.Dropout,
+        models.FastConv2D: keras.layers.Conv2D,
+        models.FastConv2DTranspose: keras.layers.Conv2DTranspose,
+    }
 
     def clone(layer):
         cls = stock.get(type(layer), type(layer))

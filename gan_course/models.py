@@ -20,7 +20,20 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["dcgan_init", "FusedBatchNormalization", "batch_norm", "FastDropout", "initial_size", "default_upsamplings", "dcgan_generator", "dcgan_discriminator"]
+from gan_course.fast_layers import FastConv2D, FastConv2DTranspose, FastDropout, FusedBatchNormalization
+
+__all__ = [
+    "dcgan_init",
+    "FusedBatchNormalization",
+    "batch_norm",
+    "FastDropout",
+    "FastConv2D",
+    "FastConv2DTranspose",
+    "initial_size",
+    "default_upsamplings",
+    "dcgan_generator",
+    "dcgan_discriminator",
+]
 
 
 def dcgan_init(seed: int | None = None) -> keras.initializers.Initializer:
@@ -33,68 +46,6 @@ def _gamma_init() -> keras.initializers.Initializer:
     return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
 
 
-def _tracing_for_xla() -> bool:
-    """True while TensorFlow traces a function for XLA (``jit_compile=True``)."""
-    try:
-        from tensorflow.python.framework import ops
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:  # a TensorFlow without this internal module: assume no XLA
-        return False
-    return control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())
-
-
-@keras.saving.register_keras_serializable(package="gan_course")
-class FusedBatchNormalization(layers.BatchNormalization):
-    """Keras' ``BatchNormalization`` computed by TensorFlow's fused kernel.
-
-    Same maths, weights, config and moving statistics as the Keras layer (a test checks both
-    give the same outputs and statistics), but one fused op per call instead of a dozen small
-    ones: about 3x faster forward + backward on CPU, and it reads and writes 16-bit activations
-    directly under mixed precision (its statistics are still float32). Cases the fused kernel
-    does not cover (synchronised statistics, masks, axis other than the last, rank other
-    than 2 or 4, XLA compilation, a backend other than TensorFlow) fall back to the Keras layer.
-    """
-
-    def _fusable(self, inputs, mask):
-        return (
-            keras.backend.backend() == "tensorflow"
-            and not _tracing_for_xla()  # XLA on CPU runs the fused kernel ~10x slower than Keras' ops
-            and mask is None
-            and not self.synchronized
-            and not self.renorm
-            and self.scale
-            and self.center
-            and len(inputs.shape) in (2, 4)
-            and self.axis in (-1, len(inputs.shape) - 1)
-        )
-
-    def call(self, inputs, training=None, mask=None):
-        if not self._fusable(inputs, mask):
-            return super().call(inputs, training=training, mask=mask)
-        import tensorflow as tf
-
-        x = inputs if len(inputs.shape) == 4 else inputs[:, None, None, :]  # 2-D: one "pixel"
-        if x.dtype not in (tf.float16, tf.bfloat16, tf.float32):
-            x = tf.cast(x, self.compute_dtype)
-        gamma, beta = tf.cast(self.gamma, tf.float32), tf.cast(self.beta, tf.float32)
-        if training and self.trainable:
-            y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                x, gamma, beta, epsilon=self.epsilon, is_training=True
-            )
-            # The kernel returns the unbiased (n - 1) variance; Keras tracks the biased one.
-            n = tf.cast(tf.size(x) // tf.shape(x)[-1], tf.float32)
-            variance = variance * (n - 1.0) / tf.maximum(n, 1.0 + 1e-6)
-            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-            self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
-        else:
-            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, gamma, beta, mean=tf.cast(self.moving_mean, tf.float32),
-                variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon, is_training=False,
-            )
-        y = y if len(inputs.shape) == 4 else y[:, 0, 0, :]
-        return tf.cast(y, self.compute_dtype)
-
-
 def batch_norm(**kwargs) -> layers.BatchNormalization:
     """Batch norm as DCGAN uses it (``FusedBatchNormalization``: Keras' layer, fused kernel),
     with statistics synchronised across replicas when the model is built under a
@@ -105,51 +56,6 @@ def batch_norm(**kwargs) -> layers.BatchNormalization:
     kwargs.setdefault("gamma_initializer", _gamma_init())
     kwargs.setdefault("synchronized", tf.distribute.has_strategy())
     return FusedBatchNormalization(**kwargs)
-
-
-@keras.saving.register_keras_serializable(package="gan_course")
-class FastDropout(layers.Dropout):
-    """Keras' ``Dropout`` with one random *byte* per activation instead of one random float.
-
-    Dropout's cost on a CPU is its random numbers: Keras draws a float32 per activation (one
-    Philox word each); here one 32-bit word gives four bytes, each compared with
-    ``round(rate * 256)``. So the drop probability is ``rate`` rounded to a multiple of 1/256
-    (``effective_rate``: 0.3 -> 77/256 = 0.3008) and kept activations are scaled by
-    ``1 / (1 - effective_rate)``, which keeps every activation's expectation exact. Forward +
-    backward is about 3x faster than Keras' dropout on CPU, the same in float32 and bfloat16
-    (measured in ``python -m gan_course.bench``: it is the part of the discriminator that
-    16-bit arithmetic cannot speed up). ``noise_shape``, rates that round to 0 or 1 and
-    backends other than TensorFlow fall back to the Keras layer.
-    """
-
-    _LEVELS = 256  # one byte per activation
-
-    @property
-    def effective_rate(self) -> float:
-        """The drop probability actually used: ``rate`` rounded to a multiple of 1/256."""
-        return round(self.rate * self._LEVELS) / self._LEVELS
-
-    def _fast(self):
-        return (
-            keras.backend.backend() == "tensorflow"
-            and self.noise_shape is None
-            and 0 < round(self.rate * self._LEVELS) < self._LEVELS
-        )
-
-    def call(self, inputs, training=False):
-        if not (training and self.rate > 0 and self._fast()):
-            return super().call(inputs, training=training)
-        import tensorflow as tf
-
-        threshold = round(self.rate * self._LEVELS)
-        n = tf.size(inputs)
-        words = tf.random.stateless_uniform(
-            [(n + 3) // 4], seed=self.seed_generator.next(), minval=None, maxval=None, dtype=tf.uint32
-        )
-        random_bytes = tf.reshape(tf.bitcast(words, tf.uint8), [-1])[:n]  # 4 bytes per word
-        keep = tf.reshape(random_bytes >= tf.constant(threshold, tf.uint8), tf.shape(inputs))
-        scale = self._LEVELS / (self._LEVELS - threshold)
-        return inputs * (tf.cast(keep, inputs.dtype) * tf.constant(scale, inputs.dtype))
 
 
 def initial_size(final_size: int, n_upsamplings: int) -> int:
@@ -232,12 +138,12 @@ def dcgan_generator(
         last = i == n - 1
         filters = channels if last else width * 2 ** (n - 2 - i)
         if upsampling == "transpose":
-            x = layers.Conv2DTranspose(
+            x = FastConv2DTranspose(
                 filters, kernel_size, strides=2, padding="same", use_bias=last, kernel_initializer=dcgan_init()
             )(x)
         else:
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
+            x = FastConv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
         if last:
             x = layers.Activation("tanh", name="image", dtype="float32")(x)
         else:
@@ -270,7 +176,7 @@ def dcgan_discriminator(
     x = image
     for i in range(n):
         # A bias before batch norm is cancelled by its mean subtraction, so only layer 0 has one.
-        x = layers.Conv2D(
+        x = FastConv2D(
             width * 2**i, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=dcgan_init()
         )(x)
         if i > 0:  # DCGAN: no batch norm on the discriminator's input layer
