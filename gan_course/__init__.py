@@ -11,6 +11,7 @@ Modules, one concept each:
 - ``datasets``  the dataset registry: Kaggle download, your own folder, or offline renders
 - ``renderers`` procedural LEGO-like bricks and cartoon faces (the offline stand-ins)
 - ``models``    DCGAN generator and discriminator builders
+- ``fast_layers`` Keras layers with faster CPU kernels, same maths (batch norm, dropout, conv)
 - ``losses``    GAN losses as small pure functions
 - ``training``  the ``DCGAN`` ``keras.Model`` with its ``train_step``
 - ``wgan``      the WGAN critic and the ``WGAN`` model (gradient penalty or clipping)

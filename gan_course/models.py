@@ -13,6 +13,9 @@ The DCGAN rules (Radford, Metz & Chintala 2015, arXiv:1511.06434):
 - weights drawn from N(0, 0.02).
 
 Sizes follow the rule ``initial_size = final_size / 2 ** n_upsamplings``.
+
+The builders use the layers of ``gan_course.fast_layers``: Keras' layers with the same maths
+and faster CPU kernels (lesson 01 writes the networks with Keras' own layers first).
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ class DCGAN(keras.Model):
     def _alternating_step(self, real_images, z):
         # One pass of G serves both updates (the order of the PyTorch DCGAN tutorial): D learns
         # from these fakes, then the updated D judges the same fakes for G. G runs once, not
-        # twice; D runs once more than in the simultaneous step (measured: ~20% slower per step
+        # twice; D runs once more than in the simultaneous step (measured: ~10% slower per step
         # on CPU, better samples per epoch; see python -m gan_course.bench).
         with tf.GradientTape() as g_tape:
             fake_images = self.generator(z, training=True)
