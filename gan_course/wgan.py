@@ -21,6 +21,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_course import losses, precision, training
+from gan_course.fast_layers import FastConv2D
 from gan_course.models import _image_hw, dcgan_init, default_upsamplings, initial_size
 from gan_course.training import check_image_shapes
 
@@ -50,6 +51,8 @@ def wgan_critic(
 
     n stride-2 Conv2D blocks doubling the filters from ``width`` (64 -> 128 -> 256 -> 512 for
     64x64 images, as in the book's CelebA critic), LeakyReLU(0.2), then Flatten -> Dense(1).
+    The convolutions are ``fast_layers.FastConv2D``: Keras' ``Conv2D``, with a faster weight
+    gradient in bfloat16 that the gradient penalty can differentiate again.
 
     Args:
         norm: ``None`` (plain, the default) or ``"layer"``: layer normalisation over each
@@ -68,7 +71,7 @@ def wgan_critic(
     image = keras.Input(shape=tuple(image_shape), name="image")
     x = image
     for i in range(n):
-        x = layers.Conv2D(width * 2**i, kernel_size, strides=2, padding="same", kernel_initializer=dcgan_init())(x)
+        x = FastConv2D(width * 2**i, kernel_size, strides=2, padding="same", kernel_initializer=dcgan_init())(x)
         if norm == "layer" and i > 0:
             x = layers.LayerNormalization(axis=[1, 2, 3])(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)

@@ -159,3 +159,19 @@ def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_epoch(tmp_
     for good, back in zip(saved["critic"], restored["critic"]):
         np.testing.assert_array_equal(good, back)
     assert all(np.isfinite(w.numpy()).all() for w in resumed.critic.weights)
+
+
+def test_wgan_gp_trains_in_bfloat16_with_the_fast_critic_convolutions():
+    """The gradient penalty differentiates the critic's input gradient again: through the
+    bfloat16 weight-gradient trick of FastConv2D too."""
+    from gan_course import fast_layers, precision
+
+    with precision.precision("mixed_bfloat16"):
+        gan = tiny_wgan(n_critic=2)
+        gan.compile()
+    convs = [layer for layer in gan.critic.layers if isinstance(layer, fast_layers.FastConv2D)]
+    assert convs and convs[0]._fast(tf.zeros((1, *SHAPE), tf.bfloat16))  # the bfloat16 path runs
+    c_before = [w.numpy().copy() for w in gan.critic.trainable_weights]
+    history = gan.fit(batches(2, wgan.critic_batch_size(4, 2)), epochs=1, verbose=0).history
+    assert all(np.isfinite(v[0]) for v in history.values()) and history["gp"][0] > 0
+    assert not np.allclose(c_before[0], gan.critic.trainable_weights[0].numpy())
