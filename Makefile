@@ -34,10 +34,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 materials: $(STAMP)
-	$(BIN)/python -m gan_course.materials
+	$(BIN)/python -m gan_course.teaching.materials
 
 slides: $(STAMP)
-	$(BIN)/python -m gan_course.slides build --execute --preset $(PRESET) --out build/materials/slides-executed
+	$(BIN)/python -m gan_course.teaching.slides build --execute --preset $(PRESET) --out build/materials/slides-executed
 
 strip: $(STAMP)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb

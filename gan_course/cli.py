@@ -37,7 +37,8 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     import keras
     import numpy as np
 
-    from gan_course import callbacks, data, models, paths, plotting, precision, saving, training
+    from gan_course import callbacks, data, models, paths, plotting, saving, training
+    from gan_course.speed import precision
 
     preset = get_preset(preset_name)
     if epochs is not None:

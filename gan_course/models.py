@@ -14,7 +14,7 @@ The DCGAN rules (Radford, Metz & Chintala 2015, arXiv:1511.06434):
 
 Sizes follow the rule ``initial_size = final_size / 2 ** n_upsamplings``.
 
-The builders use the layers of ``gan_course.fast_layers``: Keras' layers with the same maths
+The builders use the layers of ``gan_course.speed.fast_layers``: Keras' layers with the same maths
 and faster CPU kernels (lesson 01 writes the networks with Keras' own layers first).
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from gan_course.fast_layers import FastConv2D, FastConv2DTranspose, FastDropout, FusedBatchNormalization
+from gan_course.speed.fast_layers import FastConv2D, FastConv2DTranspose, FastDropout, FusedBatchNormalization
 
 __all__ = [
     "dcgan_init",

@@ -31,7 +31,7 @@ class Preset:
     latent_dim: int
     grid_size: int  # fixed-noise grids show grid_size x grid_size samples
     eval_samples: int  # samples drawn when a lesson scores a generator
-    # "off" (float32), "auto" (16-bit maths where the hardware has it; see gan_course.precision)
+    # "off" (float32), "auto" (16-bit maths where the hardware has it; see gan_course.speed.precision)
     # or a Keras policy name. Off on the cpu preset: its models are too small to gain from it.
     precision: str = "off"
     description: str = ""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_course import losses, precision
+from gan_course import losses
+from gan_course.speed import precision
 
 __all__ = ["DCGAN", "UPDATES", "check_image_shapes", "replica_info", "scale_for_replicas", "replica_random", "sample_replica_noise"]
 
@@ -123,7 +124,7 @@ class DCGAN(keras.Model):
     ):
         """Two optimizers, one per player. Defaults: Adam(2e-4, beta_1=0.5), the DCGAN paper's."""
         super().compile(optimizer=None, **kwargs)  # GANs have two optimizers, below
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
         self.d_optimizer = precision.wrap_optimizer(
             d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
         )

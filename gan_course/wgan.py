@@ -20,8 +20,9 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, precision, training
-from gan_course.fast_layers import FastConv2D
+from gan_course import losses, training
+from gan_course.speed import precision
+from gan_course.speed.fast_layers import FastConv2D
 from gan_course.models import _image_hw, dcgan_init, default_upsamplings, initial_size
 from gan_course.training import check_image_shapes
 
@@ -187,7 +188,7 @@ class WGAN(keras.Model):
         original_wgan = self.clip_value is not None and self.gp_weight == 0
         default = (lambda: keras.optimizers.RMSprop(**PAPER_RMSPROP)) if original_wgan else (
             lambda: keras.optimizers.Adam(**PAPER_ADAM))
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
         self.c_optimizer = precision.wrap_optimizer(c_optimizer or default(), self.critic)
         self.g_optimizer = precision.wrap_optimizer(g_optimizer or default(), self.generator)
         # Built now, so BackupAndRestore can load their state before the first step.

@@ -4,7 +4,7 @@ Offline and deterministic: the 4,000-digit offline training split (10% of it hel
 early stopping), light augmentation, fixed seeds. The 1,000 offline test digits are never
 trained on; they give the test accuracy and the "real digits" reference scores.
 
-Writes, in ``data/mnist_classifier/``:
+Writes, in ``gan_course/assets/mnist_classifier/``:
 
 - ``classifier.weights.h5``  the weights (``gan_course.metrics.build_classifier``)
 - ``accuracy.json``          test accuracy, sizes, seed, date, versions

@@ -20,7 +20,7 @@ TOLERANCE = 1e-4
 def losses():
     env = dict(os.environ, GAN_COURSE_OFFLINE="1")
     out = subprocess.run(
-        [sys.executable, "-m", "gan_course.distributed", "--steps", "4", "--batch-size", "32"],
+        [sys.executable, "-m", "gan_course.speed.distributed", "--steps", "4", "--batch-size", "32"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -54,7 +54,7 @@ def test_training_moved_the_losses(losses, model):
 
 
 def test_strategy_names_are_checked():
-    from gan_course import distributed
+    from gan_course.speed import distributed
 
     with pytest.raises(ValueError, match="mirrored"):
         distributed.make_strategy("horovod")

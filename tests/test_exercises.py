@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from gan_course import exercises as ex
-from gan_course.flashcards import Exercise, load_deck
+from gan_course.teaching import exercises as ex
+from gan_course.teaching.flashcards import Exercise, load_deck
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-DECK = load_deck(ROOT / "flashcards")
+DECK = load_deck(ROOT / "gan_course" / "teaching" / "cards")
 CHECKABLE = [e for lesson in DECK.values() for e in lesson.exercises if e.checkable]
 
 
@@ -105,7 +105,7 @@ def test_notebook_check_cells_match_the_deck(notebook):
     code = "\n".join("".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code")
     called = set(CHECK_CALL.findall(code))
     lesson = DECK.get(notebook.stem)
-    assert lesson is not None, f"flashcards/{notebook.stem}.yaml is missing"
+    assert lesson is not None, f"gan_course/teaching/cards/{notebook.stem}.yaml is missing"
     known = {e.id for e in lesson.exercises}
     assert called <= known, f"{notebook.name} checks exercises not in its YAML: {sorted(called - known)}"
     unchecked = {e.id for e in lesson.exercises if e.checkable} - called
@@ -115,7 +115,7 @@ def test_notebook_check_cells_match_the_deck(notebook):
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_exercises_cite_cards_and_end_with_a_quiz(notebook):
     lesson = DECK.get(notebook.stem)
-    assert lesson is not None, f"flashcards/{notebook.stem}.yaml is missing"
+    assert lesson is not None, f"gan_course/teaching/cards/{notebook.stem}.yaml is missing"
     section = _exercises_section(notebook)
     cited = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", section))
     all_cards = {c.id for les in DECK.values() for c in les.cards}

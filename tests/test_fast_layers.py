@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from gan_course import fast_layers, precision
+from gan_course.speed import fast_layers, precision
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from gan_course import flashcards as fc
+from gan_course.teaching import flashcards as fc
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-DECK_FILES = sorted((ROOT / "flashcards").glob("*.yaml"))
+DECK_FILES = sorted((ROOT / "gan_course" / "teaching" / "cards").glob("*.yaml"))
 
 
 def _ids(paths):
@@ -26,16 +26,16 @@ def _ids(paths):
 
 @pytest.fixture(scope="module")
 def deck():
-    return fc.load_deck(ROOT / "flashcards")
+    return fc.load_deck(ROOT / "gan_course" / "teaching" / "cards")
 
 
 # --------------------------------------------------------------------------- the committed deck
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_every_lesson_has_a_flashcard_file(notebook):
-    expected = ROOT / "flashcards" / f"{notebook.stem}.yaml"
-    assert expected.is_file(), (f"notebooks/{notebook.name} has no flashcards: write flashcards/{notebook.stem}.yaml "
-                                "(at least 8 cards, see flashcards/README.md)")
+    expected = ROOT / "gan_course" / "teaching" / "cards" / f"{notebook.stem}.yaml"
+    assert expected.is_file(), (f"notebooks/{notebook.name} has no flashcards: write gan_course/teaching/cards/{notebook.stem}.yaml "
+                                "(at least 8 cards, see gan_course/teaching/cards/README.md)")
 
 
 @pytest.mark.parametrize("path", DECK_FILES, ids=_ids(DECK_FILES))
@@ -70,7 +70,7 @@ def test_every_exercise_cites_existing_cards(path, deck):
 
 
 def test_deck_problems_is_empty_for_the_committed_course():
-    problems = fc.deck_problems(ROOT / "flashcards", ROOT / "notebooks")
+    problems = fc.deck_problems(ROOT / "gan_course" / "teaching" / "cards", ROOT / "notebooks")
     assert not problems, "\n".join(problems)
 
 
@@ -182,7 +182,7 @@ def test_headings_skip_code_fences(course):
 def test_a_notebook_without_cards_is_named(course):
     _write_notebook(course[1], "02_two")
     problems = fc.deck_problems(*course)
-    assert any("flashcards/02_two.yaml" in p for p in problems), problems
+    assert any("cards/02_two.yaml" in p for p in problems), problems
 
 
 def test_duplicate_ids_across_lessons_are_refused(course):

@@ -154,7 +154,7 @@ def test_images_must_be_scaled():
 
 
 def test_missing_weights_say_how_to_make_them(monkeypatch, tmp_path):
-    monkeypatch.setattr(metrics, "CLASSIFIER_WEIGHTS", tmp_path / "none.weights.h5")
+    monkeypatch.setattr(metrics.classifier, "CLASSIFIER_WEIGHTS", tmp_path / "none.weights.h5")
     metrics.load_classifier.cache_clear()
     try:
         with pytest.raises(FileNotFoundError, match="scripts/train_classifier.py"):
@@ -239,7 +239,7 @@ def _refuse(*args, **kwargs):
 def test_inception_falls_back_offline_and_says_so(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("GAN_COURSE_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached ImageNet weights here
-    monkeypatch.setattr(metrics, "_cached_inception_weights", lambda: None)
+    monkeypatch.setattr(metrics.inception, "_cached_inception_weights", lambda: None)
     monkeypatch.setattr(socket, "create_connection", _refuse)
     images = np.random.default_rng(0).uniform(-1, 1, (6, 75, 75, 3)).astype("float32")
     start = time.time()

@@ -174,7 +174,7 @@ def test_fast_dropout_falls_back_to_keras_where_bytes_do_not_fit(kwargs):
 def test_fast_dropout_in_16_bit_and_through_saving(tmp_path):
     import keras
 
-    from gan_course import precision
+    from gan_course.speed import precision
 
     with precision.precision("mixed_bfloat16"):
         d = models.dcgan_discriminator((28, 28, 1), width=8)

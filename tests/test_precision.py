@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from gan_course import models, precision, training
+from gan_course import models, training
+from gan_course.speed import precision
 
 
 def _cpuinfo(tmp_path, flags):

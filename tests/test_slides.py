@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gan_course import slides
+from gan_course.teaching import slides
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -36,7 +36,7 @@ def test_default_slide_type(kind, source, expected):
 def test_every_cell_has_slide_metadata(notebook):
     missing = slides.missing_slide_types(notebook)
     assert not missing, (f"{notebook.name}: {len(missing)} cells without metadata.slideshow.slide_type; run "
-                         f"`python -m gan_course.slides tag notebooks/{notebook.name}` (cells: {missing[:5]}...)")
+                         f"`python -m gan_course.teaching.slides tag notebooks/{notebook.name}` (cells: {missing[:5]}...)")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -73,7 +73,7 @@ def test_tagging_keeps_a_hand_chosen_type(tmp_path):
 def materials_build(tmp_path_factory):
     """The one-command build (deck, CSV, slides without outputs), run once for this module."""
     pytest.importorskip("genanki")
-    from gan_course import materials
+    from gan_course.teaching import materials
 
     out = tmp_path_factory.mktemp("materials")
     start = time.perf_counter()
@@ -135,7 +135,7 @@ def test_tag_check_command_reports_untagged_notebooks(tmp_path):
 
 
 def test_one_command_builds_deck_csv_and_slides(materials_build):
-    from gan_course.flashcards import load_deck
+    from gan_course.teaching.flashcards import load_deck
 
     n_cards = sum(len(lesson.cards) for lesson in load_deck().values())
     assert materials_build["cards"] == n_cards and materials_build["lessons"] == len(NOTEBOOKS)
@@ -146,7 +146,7 @@ def test_one_command_builds_deck_csv_and_slides(materials_build):
 
 
 def test_materials_build_stops_on_deck_problems(tmp_path, monkeypatch, capsys):
-    from gan_course import materials
+    from gan_course.teaching import materials
 
     cards = tmp_path / "flashcards"
     cards.mkdir()

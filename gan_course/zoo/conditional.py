@@ -20,7 +20,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, precision, training
+from gan_course import losses, training
+from gan_course.speed import precision
 from gan_course.models import batch_norm
 
 __all__ = ["conditional_generator", "conditional_discriminator", "ConditionalGAN", "class_grid_inputs"]
@@ -92,7 +93,7 @@ class ConditionalGAN(keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Two optimizers; default Adam(2e-4, beta_1=0.5)."""
         super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
         self.d_optimizer = precision.wrap_optimizer(
             d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
         )
@@ -126,7 +127,7 @@ class ConditionalGAN(keras.Model):
             fake_logits = self.discriminator([fake_images, labels], training=True)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
         grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
@@ -139,7 +140,7 @@ class ConditionalGAN(keras.Model):
             fake_logits = self.discriminator([self.generator([z, wanted], training=True), wanted], training=True)
             g_loss = losses.generator_loss(fake_logits)
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
         grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))

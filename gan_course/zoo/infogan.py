@@ -21,7 +21,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, precision, training
+from gan_course import losses, training
+from gan_course.speed import precision
 from gan_course.models import batch_norm
 from gan_course.zoo import networks
 
@@ -92,7 +93,7 @@ class InfoGAN(keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Two optimizers; default Adam(2e-4, beta_1=0.5) for D (with Q) and Adam(1e-3, 0.5) for G, as in the paper."""
         super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
         self.d_optimizer = precision.wrap_optimizer(
             d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
         )
@@ -138,7 +139,7 @@ class InfoGAN(keras.Model):
             _, _, info = self.info_loss(category, continuous, cat_logits, cont_mean)
             d_loss = losses.discriminator_loss(real_score, fake_score) + info
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
         grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
@@ -151,7 +152,7 @@ class InfoGAN(keras.Model):
             l_cat, l_cont, info = self.info_loss(category, continuous, cat_logits, cont_mean)
             g_loss = losses.generator_loss(fake_score) + info
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
         grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))

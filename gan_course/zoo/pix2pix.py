@@ -19,7 +19,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, precision, training
+from gan_course import losses, training
+from gan_course.speed import precision
 from gan_course.models import batch_norm
 
 __all__ = ["digit_outlines", "unet_generator", "patch_discriminator", "PairedGAN"]
@@ -98,7 +99,7 @@ class PairedGAN(keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Two optimizers; default Adam(2e-4, beta_1=0.5), the Pix2Pix paper's."""
         super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
         self.d_optimizer = precision.wrap_optimizer(
             d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
         )
@@ -128,7 +129,7 @@ class PairedGAN(keras.Model):
             y_hat = self.generator(x, training=True)
             d_loss = losses.discriminator_loss(self.judge(x, y), self.judge(x, y_hat))
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
         grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
@@ -137,7 +138,7 @@ class PairedGAN(keras.Model):
             y_hat = self.generator(x, training=True)
             g_loss = self.g_loss_fn(self.judge(x, y_hat), y, y_hat)
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
         grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_course import losses, precision, training
+from gan_course import losses, training
+from gan_course.speed import precision
 from gan_course.zoo import networks
 
 __all__ = ["AdversarialGAN", "LOSSES", "make_gan"]
@@ -50,7 +51,7 @@ class AdversarialGAN(keras.Model):
         """Two optimizers (default Adam(2e-4, beta_1=0.5)) and two losses of raw D scores
         (default: BCE for D, the non-saturating loss for G)."""
         super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
         self.d_optimizer = precision.wrap_optimizer(
             d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
         )
@@ -83,7 +84,7 @@ class AdversarialGAN(keras.Model):
             fake_scores = self.discriminator(self.generator(z, training=True), training=True)
             d_loss = self.d_loss_fn(real_scores, fake_scores)
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
         grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
@@ -92,7 +93,7 @@ class AdversarialGAN(keras.Model):
         with tf.GradientTape() as tape:
             g_loss = self.g_loss_fn(self.discriminator(self.generator(z, training=True), training=True))
             # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.precision).
+            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
             g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
         grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))

@@ -18,7 +18,7 @@ Which 16-bit type?
 Mixed precision only pays when the convolutions are big enough to dominate the step. Measured
 with ``python -m gan_course.bench`` on a 2-core CPU with AVX512_BF16 but no AMX, the MNIST DCGAN
 at width 128 runs 1.58x faster in bfloat16 and reaches FID 150 in the same 6 epochs (52 s against
-95 s). The layers matter (``gan_course.fast_layers``): oneDNN runs a convolution and its input
+95 s). The layers matter (``gan_course.speed.fast_layers``): oneDNN runs a convolution and its input
 gradient about 2x faster in bfloat16 but its weight-gradient kernel no faster, so the course's
 convolutions compute that gradient as a forward convolution (1.4x -> 1.6x). Batch norm by
 Keras' own ops (float32, with casts around it) and dropout's random floats, which no 16-bit type

@@ -1,6 +1,6 @@
 """Build the course's study and teaching materials in one command.
 
-    python -m gan_course.materials            # or: make materials
+    python -m gan_course.teaching.materials            # or: make materials
 
 writes, offline, from the flashcard files and the notebooks:
 
@@ -19,8 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .flashcards import DeckError, deck_problems, export_apkg, export_csv, flashcards_dir, load_deck, notebooks_dir
-from .paths import project_root
+from gan_course.teaching.flashcards import DeckError, deck_problems, export_apkg, export_csv, flashcards_dir, load_deck, notebooks_dir
+from gan_course.paths import project_root
 
 __all__ = ["build_materials", "main"]
 
@@ -40,7 +40,7 @@ def build_materials(
     "problems": [...]}``. With ``strict=False`` deck problems are printed and the lessons that
     load are still exported (for authors while a lesson is half-written).
     """
-    from .slides import build_slides
+    from gan_course.teaching.slides import build_slides
 
     out_dir = Path(out_dir) if out_dir is not None else project_root(Path(__file__).resolve().parent) / "build" / "materials"
     problems = deck_problems(flashcards_dir(), notebooks_dir())
@@ -65,7 +65,7 @@ def build_materials(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gan_course.materials",
+    parser = argparse.ArgumentParser(prog="python -m gan_course.teaching.materials",
                                      description="Build the Anki deck, the CSV and every lesson's slides.")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: build/materials)")
     parser.add_argument("--execute", action="store_true", help="run the notebooks so the slides show outputs")

@@ -1,7 +1,7 @@
 """Exercises and quizzes inside the notebooks, driven by the flashcard files.
 
 ``check(exercise_id, answer)`` grades a student's answer to a checkable exercise of
-``flashcards/NN_name.yaml``: it prints "Right" or a hint that points at the flashcard to review,
+``gan_course/teaching/cards/NN_name.yaml``: it prints "Right" or a hint that points at the flashcard to review,
 and returns ``True``/``False``. With ``answer=None`` it only prints the exercise, so a notebook
 whose answer cells are still blank runs from top to bottom (and passes the tests).
 
@@ -17,7 +17,7 @@ import os
 import re
 from pathlib import Path
 
-from .flashcards import Card, Exercise, Lesson, load_deck
+from gan_course.teaching.flashcards import Card, Exercise, Lesson, load_deck
 
 __all__ = ["check", "find_exercise", "is_right", "quiz", "quiz_text", "QUIZ_MODE_VAR"]
 
@@ -144,7 +144,7 @@ def check(exercise_id: str, answer=None, *, folder: str | Path | None = None) ->
               f"  Cards: {', '.join(exercise.cards)}")
         return False
     if not exercise.checkable:
-        raise ValueError(f"exercise {exercise.id!r} is open (no `answer` in flashcards/{exercise.lesson}.yaml), "
+        raise ValueError(f"exercise {exercise.id!r} is open (no `answer` in gan_course/teaching/cards/{exercise.lesson}.yaml), "
                          "so check() cannot grade it; compare your reasoning with the cards "
                          f"{', '.join(exercise.cards)}.")
     if is_right(exercise, answer):

@@ -1,6 +1,6 @@
 """Lecture slides: every lesson notebook as a reveal.js slide deck, built with nbconvert.
 
-Two jobs, both runnable from the command line (``python -m gan_course.slides --help``):
+Two jobs, both runnable from the command line (``python -m gan_course.teaching.slides --help``):
 
 - ``tag``: fill in each cell's ``metadata.slideshow.slide_type`` where it is missing, from the
   notebook's headings (a cell with a ``#``/``##`` heading starts a slide, one with ``###`` a
@@ -25,7 +25,7 @@ import re
 import sys
 from pathlib import Path
 
-from .paths import project_root
+from gan_course.paths import project_root
 
 __all__ = [
     "SLIDE_TYPES",
@@ -197,7 +197,7 @@ def _execute(nb, path: Path, preset: str | None, timeout: int, verbose: bool):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gan_course.slides", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gan_course.teaching.slides", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     tag = sub.add_parser("tag", help="fill in missing slide types (headings start slides)")
     tag.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every lesson)")

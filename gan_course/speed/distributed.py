@@ -21,7 +21,7 @@ Use it as::
 Several machines: set ``TF_CONFIG`` on each (cluster addresses and this worker's index) and
 use ``make_strategy("multiworker")``; see the README section "Several GPUs or machines".
 
-``python -m gan_course.distributed`` trains the same GAN for a few steps on one device and on
+``python -m gan_course.speed.distributed`` trains the same GAN for a few steps on one device and on
 two logical CPU devices and prints both loss sequences (what ``tests/test_distributed.py``
 checks).
 """
@@ -146,7 +146,7 @@ def one_vs_two_devices(steps=4, batch_size=32, width=16, latent_dim=16, learning
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gan_course.distributed", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gan_course.speed.distributed", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32, help="global batch")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)

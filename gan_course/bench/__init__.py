@@ -55,7 +55,8 @@ DEFAULT_FID_THRESHOLD = 150.0
 def _build(latent_dim, width, seed, policy="float32"):
     import keras
 
-    from gan_course import models, precision
+    from gan_course import models
+    from gan_course.speed import precision
 
     keras.utils.set_random_seed(seed)
     with precision.precision(policy):
@@ -67,7 +68,7 @@ def _build(latent_dim, width, seed, policy="float32"):
 
 def stock_layers(model):
     """A copy of ``model`` built from Keras' stock layers, as the TF tutorial writes it: the
-    course's fast layers (``gan_course.fast_layers``) become ``BatchNormalization``,
+    course's fast layers (``gan_course.speed.fast_layers``) become ``BatchNormalization``,
     ``Dropout``, ``Conv2D`` and ``Conv2DTranspose`` with the same config and weights; every
     other layer is cloned as is."""
     import keras
@@ -379,7 +380,7 @@ def main(argv=None) -> int:
     import os
 
     os.environ.setdefault("GAN_COURSE_OFFLINE", "1")  # a benchmark must not wait on a download
-    from gan_course import distributed
+    from gan_course.speed import distributed
 
     if not args.skip_devices and not args.skip_speedups:
         try:  # before TensorFlow starts: two logical CPUs for the one-vs-two-devices ratio
@@ -389,7 +390,8 @@ def main(argv=None) -> int:
     import keras
     import tensorflow as tf
 
-    from gan_course import data, paths, precision
+    from gan_course import data, paths
+    from gan_course.speed import precision
     from gan_course.training import UPDATES
 
     train = data.load_mnist("train", verbose=False)
@@ -457,7 +459,7 @@ def main(argv=None) -> int:
            f"{t[k.replace('_over_reference', '_step_ms')]:.1f} ms/step")
           for k, v in t.items() if k.endswith("_over_reference") and k in (f"{u}_over_reference" for u in UPDATES)],
         ("ratio reference loop on course layers / reference", f"{t['course_layers_over_reference']:.2f}x",
-         f"{t['course_layers_step_ms']:.1f} ms/step (gan_course.fast_layers)"),
+         f"{t['course_layers_step_ms']:.1f} ms/step (gan_course.speed.fast_layers)"),
         ("FLOPs per step", f"{f['per_step_gflop']:.2f} GFLOP", f"{f['package_gflop_per_s']:.1f} GFLOP/s achieved"),
     ]
     if "time_to_quality" in result:
@@ -485,5 +487,3 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())

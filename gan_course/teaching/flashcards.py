@@ -1,9 +1,9 @@
 """Flashcards: the course's question-and-answer deck, one YAML file per lesson.
 
-Each lesson ``notebooks/NN_name.ipynb`` has ``flashcards/NN_name.yaml`` with its cards (stable
+Each lesson ``notebooks/NN_name.ipynb`` has ``gan_course/teaching/cards/NN_name.yaml`` with its cards (stable
 ID, question, answer, tags, and the notebook ``section`` the card belongs to) and its exercises
-(which cite card IDs; an ``answer`` makes an exercise checkable by ``gan_course.exercises``).
-The format is described in ``flashcards/README.md``.
+(which cite card IDs; an ``answer`` makes an exercise checkable by ``gan_course.teaching.exercises``).
+The format is described in ``gan_course/teaching/cards/README.md``.
 
 This module loads and validates the deck (:func:`load_deck`, :func:`validate_deck`) and exports
 it for spaced-repetition study: an Anki package (:func:`export_apkg`, needs ``genanki``) and a
@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .paths import project_root
+from gan_course.paths import project_root
 
 __all__ = [
     "Card",
@@ -98,8 +98,9 @@ class Lesson:
 
 
 def flashcards_dir() -> Path:
-    """The project's ``flashcards/`` folder (found from this package, not from the cwd)."""
-    return project_root(Path(__file__).resolve().parent) / "flashcards"
+    """The deck's folder, ``gan_course/teaching/cards/``: inside the package, so an installed
+    (non-editable) copy has the cards the exercises read."""
+    return Path(__file__).resolve().parent / "cards"
 
 
 def notebooks_dir() -> Path:
@@ -232,7 +233,7 @@ def _has_number(value) -> bool:
 
 
 def load_deck(folder: str | Path | None = None) -> dict[str, Lesson]:
-    """Every ``flashcards/*.yaml`` file, by lesson name, in course order.
+    """Every ``gan_course/teaching/cards/*.yaml`` file, by lesson name, in course order.
 
     Raises :class:`DeckError` on a malformed file and on a card or exercise ID used twice
     (IDs are unique across all lessons, so a card ID names one card forever).
@@ -296,28 +297,28 @@ def deck_problems(folder: str | Path | None = None, notebooks: str | Path | None
     notebook_paths = {p.stem: p for p in sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))}
     for stem in notebook_paths:
         if stem not in lessons:
-            problems.append(f"notebooks/{stem}.ipynb has no flashcards: write flashcards/{stem}.yaml "
-                            f"(at least {MIN_CARDS_PER_LESSON} cards; see flashcards/README.md).")
+            problems.append(f"notebooks/{stem}.ipynb has no flashcards: write gan_course/teaching/cards/{stem}.yaml "
+                            f"(at least {MIN_CARDS_PER_LESSON} cards; see gan_course/teaching/cards/README.md).")
     all_cards = {c.id: c for lesson in lessons.values() for c in lesson.cards}
     for name, lesson in lessons.items():
         if name not in notebook_paths:
-            problems.append(f"flashcards/{name}.yaml has no notebook notebooks/{name}.ipynb (renamed lesson?).")
+            problems.append(f"gan_course/teaching/cards/{name}.yaml has no notebook notebooks/{name}.ipynb (renamed lesson?).")
             headings = None
         else:
             headings = notebook_headings(notebook_paths[name])
         if len(lesson.cards) < MIN_CARDS_PER_LESSON:
-            problems.append(f"flashcards/{name}.yaml has {len(lesson.cards)} cards; a lesson needs at least "
+            problems.append(f"gan_course/teaching/cards/{name}.yaml has {len(lesson.cards)} cards; a lesson needs at least "
                             f"{MIN_CARDS_PER_LESSON}.")
         for card in lesson.cards:
             if headings is not None and card.section not in headings:
                 near = [h for h in headings if card.section.lower() in h.lower() or h.lower() in card.section.lower()]
-                problems.append(f"flashcards/{name}.yaml card {card.id!r}: section {card.section!r} is not a heading "
+                problems.append(f"gan_course/teaching/cards/{name}.yaml card {card.id!r}: section {card.section!r} is not a heading "
                                 f"of {name}.ipynb" + (f" (did you mean {near[0]!r}?)" if near else
                                                       "; use the exact heading text without the #'s."))
         for exercise in lesson.exercises:
             for card_id in exercise.cards:
                 if card_id not in all_cards:
-                    problems.append(f"flashcards/{name}.yaml exercise {exercise.id!r} cites unknown card {card_id!r}.")
+                    problems.append(f"gan_course/teaching/cards/{name}.yaml exercise {exercise.id!r} cites unknown card {card_id!r}.")
     return problems
 
 

@@ -1,0 +1,3 @@
+from gan_course.bench import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Evaluation metrics for GANs: how good, how varied, and how copied are the samples?
+
+Three families, each a small function:
+
+- **Distribution distances on features.** The Frechet distance (FID; Heusel et al. 2017,
+  arXiv:1706.08500) and the kernel distance (KID; Binkowski et al. 2018, arXiv:1801.01401)
+  compare the features of generated and real images. For MNIST the features come from a
+  small digit classifier trained offline (``scripts/train_classifier.py``), so these are
+  *classifier* FID/KID: useful to compare runs of this course, not comparable with the
+  published Inception FIDs. For image folders, ``folder_fid`` uses InceptionV3 when its
+  ImageNet weights can be had, and says so when it cannot.
+- **Class statistics** from the classifier's predictions: how many digit classes the
+  generator covers, the entropy of its class histogram, and how often the classifier is
+  confident (blurry digits get low confidence).
+- **Memorisation**: the L1 distance from each generated image to its nearest training
+  image, compared with the same distance for real images the GAN never saw.
+
+Every score depends on the number of samples (FID is biased upwards at small n), so every
+result states its sample count: compare like with like. ``reference_values()`` gives the
+measured values for real digits and for an untrained generator as anchors.
+
+One module per concept: ``classifier``, ``distances``, ``classes``, ``scores``,
+``memorisation``, ``inception``; everything is re-exported here, so ``metrics.score_generator``
+works as before. Importing this package does no work; the classifier loads on first use.
+"""
+
+from gan_course.metrics.classes import DEFAULT_MIN_SHARE, class_coverage, class_entropy, class_histogram, confident_share
+from gan_course.metrics.classifier import (
+    CLASSIFIER_DIR,
+    CLASSIFIER_WEIGHTS,
+    N_CLASSES,
+    build_classifier,
+    classifier_features,
+    classifier_outputs,
+    classify,
+    load_classifier,
+    reference_values,
+)
+from gan_course.metrics.distances import frechet_distance, frechet_distance_gaussians, kernel_inception_distance
+from gan_course.metrics.inception import (
+    IMAGENET_INCEPTION_LABEL,
+    RANDOM_INCEPTION_LABEL,
+    folder_fid,
+    inception_extractor,
+    inception_features,
+    load_images_as_array,
+)
+from gan_course.metrics.memorisation import l1_distance, memorisation_report, nearest_neighbours_l1, plot_nearest_neighbours
+from gan_course.metrics.scores import GeneratorScores, sample_images, score_generator
+
+__all__ = [
+    "CLASSIFIER_DIR",
+    "CLASSIFIER_WEIGHTS",
+    "N_CLASSES",
+    "DEFAULT_MIN_SHARE",
+    "IMAGENET_INCEPTION_LABEL",
+    "RANDOM_INCEPTION_LABEL",
+    "build_classifier",
+    "load_classifier",
+    "classifier_outputs",
+    "classifier_features",
+    "classify",
+    "frechet_distance_gaussians",
+    "frechet_distance",
+    "kernel_inception_distance",
+    "class_histogram",
+    "class_coverage",
+    "class_entropy",
+    "confident_share",
+    "sample_images",
+    "GeneratorScores",
+    "score_generator",
+    "l1_distance",
+    "nearest_neighbours_l1",
+    "memorisation_report",
+    "plot_nearest_neighbours",
+    "inception_extractor",
+    "inception_features",
+    "load_images_as_array",
+    "folder_fid",
+    "reference_values",
+]
