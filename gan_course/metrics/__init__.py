@@ -20,7 +20,7 @@ result states its sample count: compare like with like. ``reference_values()`` g
 measured values for real digits and for an untrained generator as anchors.
 
 One module per concept: ``classifier``, ``distances``, ``classes``, ``scores``,
-``memorisation``, ``inception``; everything is re-exported here, so ``metrics.score_generator``
+``memorisation``, ``inception``, ``precision_recall`` (lesson 06); everything is re-exported here, so ``metrics.score_generator``
 works as before. Importing this package does no work; the classifier loads on first use.
 """
 
@@ -46,6 +46,7 @@ from gan_course.metrics.inception import (
     load_images_as_array,
 )
 from gan_course.metrics.memorisation import l1_distance, memorisation_report, nearest_neighbours_l1, plot_nearest_neighbours
+from gan_course.metrics.precision_recall import knn_radii, manifold_share, precision_recall
 from gan_course.metrics.scores import GeneratorScores, sample_images, score_generator
 
 __all__ = [
@@ -79,4 +80,7 @@ __all__ = [
     "load_images_as_array",
     "folder_fid",
     "reference_values",
+    "knn_radii",
+    "manifold_share",
+    "precision_recall",
 ]
