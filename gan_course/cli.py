@@ -96,8 +96,11 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     scores = gan_metrics.score_generator(gan.generator, test.images, n=min(preset.eval_samples, len(test)), seed=seed)
     print(f"\nScores against {len(test):,} held-out test digits: {scores}")
     reference = gan_metrics.reference_values()
-    print(f"For reference (n=1000): real digits FID {reference['real_vs_real']['fid']:.1f}, "
-          f"untrained generator FID {reference['untrained_generator']['fid']:.1f}")
+    real_ref, untrained_ref = reference["real_vs_real"], reference["untrained_generator"]
+    print(f"Anchors, n={real_ref['n_samples']} vs the same {real_ref['n_real']:,} held-out digits: "
+          f"real training digits FID {real_ref['fid']:.1f}, untrained generator FID {untrained_ref['fid']:.1f}")
+    if (scores.n_samples, scores.n_real) != (real_ref["n_samples"], real_ref["n_real"]):
+        print(f"(not comparable: this run scored n={scores.n_samples} against {scores.n_real:,} digits)")
 
     metrics = {
         "preset": preset.name,

