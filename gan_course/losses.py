@@ -288,8 +288,9 @@ def srgan_generator_loss(fake_logits, targets, generated, adversarial_weight: fl
     """Super-resolution GAN generator loss: ``L_G = content + w * (-E[log D(G(x_lr))])``.
 
     Ledig et al. (2017), "Photo-Realistic Single Image Super-Resolution Using a GAN", eq. 3
-    with w = 1e-3. The content term here is the pixel mean squared error (the paper's
-    "SRGAN-MSE"); the paper's best model compares VGG features instead (a perceptual loss).
+    with w = 1e-3. The paper calls this whole sum, content plus adversarial term, the
+    *perceptual loss*. The content term here is the pixel mean squared error (the paper's
+    "SRGAN-MSE"); the paper's best model compares VGG feature maps instead (its "VGG loss").
     """
     y = ops.convert_to_tensor(targets, dtype="float32")
     content = ops.mean(ops.square(y - ops.convert_to_tensor(generated, dtype="float32")))
