@@ -13,7 +13,7 @@ What the lessons import (one concept per module):
 - ``models``    DCGAN generator and discriminator builders (Keras' own layers)
 - ``losses``    GAN losses as small pure functions, each with its formula and paper
 - ``gan``       ``TwoPlayerGAN``: the base class every course GAN extends (two optimizers,
-                trackers, seeded noise, one ``update`` per player)
+                trackers, seeded noise, one ``move`` per player)
 - ``training``  the ``DCGAN`` ``keras.Model`` with its ``train_step``
 - ``wgan``      the WGAN critic and the ``WGAN`` model (gradient penalty or clipping)
 - ``zoo``       the GAN zoo of lesson 04 (one module per variant)

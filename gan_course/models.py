@@ -14,8 +14,9 @@ The DCGAN rules (Radford, Metz & Chintala 2015, arXiv:1511.06434):
 
 Sizes follow the rule ``initial_size = final_size / 2 ** n_upsamplings``.
 
-The builders use the layers of ``gan_course.speed.fast_layers``: Keras' layers with the same maths
-and faster CPU kernels (lesson 01 writes the networks with Keras' own layers first).
+The builders use Keras' own layers only, so ``model.summary()`` shows what lesson 01 draws and a
+saved model loads anywhere Keras does. (Faster CPU kernels for the same layers are an explicit
+choice: ``gan_course.speed.fast_layers.use_fast_layers``.)
 """
 
 from __future__ import annotations
@@ -23,15 +24,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from gan_course.speed.fast_layers import FastConv2D, FastConv2DTranspose, FastDropout, FusedBatchNormalization
-
 __all__ = [
     "dcgan_init",
-    "FusedBatchNormalization",
     "batch_norm",
-    "FastDropout",
-    "FastConv2D",
-    "FastConv2DTranspose",
     "initial_size",
     "default_upsamplings",
     "dcgan_generator",
@@ -50,15 +45,14 @@ def _gamma_init() -> keras.initializers.Initializer:
 
 
 def batch_norm(**kwargs) -> layers.BatchNormalization:
-    """Batch norm as DCGAN uses it (``FusedBatchNormalization``: Keras' layer, fused kernel),
-    with statistics synchronised across replicas when the model is built under a
+    """Batch norm as DCGAN uses it, with statistics synchronised across replicas when the model is built under a
     ``tf.distribute`` strategy: each replica then normalises with the statistics of the
     *global* batch, so two devices train like one device with both halves."""
     import tensorflow as tf
 
     kwargs.setdefault("gamma_initializer", _gamma_init())
     kwargs.setdefault("synchronized", tf.distribute.has_strategy())
-    return FusedBatchNormalization(**kwargs)
+    return layers.BatchNormalization(**kwargs)
 
 
 def initial_size(final_size: int, n_upsamplings: int) -> int:
@@ -141,12 +135,12 @@ def dcgan_generator(
         last = i == n - 1
         filters = channels if last else width * 2 ** (n - 2 - i)
         if upsampling == "transpose":
-            x = FastConv2DTranspose(
+            x = layers.Conv2DTranspose(
                 filters, kernel_size, strides=2, padding="same", use_bias=last, kernel_initializer=dcgan_init()
             )(x)
         else:
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = FastConv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
+            x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
         if last:
             x = layers.Activation("tanh", name="image", dtype="float32")(x)
         else:
@@ -169,7 +163,9 @@ def dcgan_discriminator(
     """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
 
     n stride-2 Conv2D blocks doubling the filters from ``width``, batch norm from the second
-    block on, dropout (``FastDropout``) and LeakyReLU(0.2), then Flatten -> Dense(1).
+    block on, dropout and LeakyReLU(0.2), then Flatten -> Dense(1). Dropout is the course's
+    addition (the DCGAN paper's discriminator has none): on the small offline data sets it slows
+    D's over-fitting; ``dropout=0`` gives the paper's network.
     """
     h, w, _ = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
@@ -179,17 +175,16 @@ def dcgan_discriminator(
     x = image
     for i in range(n):
         # A bias before batch norm is cancelled by its mean subtraction, so only layer 0 has one.
-        x = FastConv2D(
+        x = layers.Conv2D(
             width * 2**i, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=dcgan_init()
         )(x)
         if i > 0:  # DCGAN: no batch norm on the discriminator's input layer
             x = batch_norm()(x)
-        # Dropout before LeakyReLU gives the same numbers as after (LeakyReLU(c x) = c LeakyReLU(x)
-        # for a mask value c >= 0), and in this order TensorFlow 2.21's graph optimiser does not
-        # fail on the first block's Conv2D + BiasAdd + LeakyRelu (a failure there cost every fusion
-        # in the training step: ~4% of it).
+        # Dropout before LeakyReLU gives the same numbers as after (LeakyReLU(m x) = m LeakyReLU(x)
+        # for a mask value m >= 0); in this order TensorFlow's graph optimiser does not trip over
+        # the first block's Conv2D + BiasAdd + LeakyReLU ("remapper failed" in the log).
         if dropout:
-            x = FastDropout(dropout)(x)
+            x = layers.Dropout(dropout)(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Flatten()(x)
     # float32 even under mixed precision: the loss needs the logit's full range.

@@ -6,26 +6,39 @@ joblib a model: unpickling runs whatever code the file contains, so a downloaded
 ``.pkl`` can take over the machine. ``.keras`` files hold data, not code (Keras refuses
 to deserialize ``Lambda`` code unless you pass ``safe_mode=False``). Plain ``.h5``
 whole-model files are Keras 2's legacy format.
+
+Every ``.keras`` file the course writes holds Keras' own layers only, so it loads in any
+Python that has Keras, with ``keras.saving.load_model(path)`` and nothing imported from the
+course: share it, serve it, convert it. (``save_model`` swaps out the opt-in fast layers of
+``gan_course.speed.fast_layers`` first.)
 """
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import shutil
 from pathlib import Path
 
 import keras
 
-__all__ = ["save_gan", "load_gan_parts", "backup_callback"]
+__all__ = ["save_model", "save_gan", "load_gan_parts", "backup_callback", "atomic_write", "SafeBackupAndRestore"]
+
+
+def save_model(model, path) -> Path:
+    """Save ``model`` as a portable ``.keras`` file: Keras' own layers only (see the module doc)."""
+    from gan_course.speed import fast_layers
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, fast_layers.to_stock(model).save)  # a full disk keeps the previous file
 
 
 def save_gan(gan, folder) -> dict[str, Path]:
-    """Save ``gan.generator`` and ``gan.discriminator`` as ``.keras`` files in ``folder``."""
+    """Save ``gan.generator`` and ``gan.discriminator`` as portable ``.keras`` files in ``folder``."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for part in ("generator", "discriminator"):
-        paths[part] = folder / f"{part}.keras"
-        getattr(gan, part).save(paths[part])
-    return paths
+    return {part: save_model(getattr(gan, part), folder / f"{part}.keras") for part in ("generator", "discriminator")}
 
 
 def load_gan_parts(folder) -> tuple[keras.Model, keras.Model]:
@@ -48,4 +61,58 @@ def backup_callback(run_dir, delete_checkpoint: bool = False) -> keras.callbacks
     closed laptop) and training continues from the last finished epoch. The backup is kept
     after a finished run by default, so a later ``fit(epochs=more)`` extends it.
     """
-    return keras.callbacks.BackupAndRestore(str(Path(run_dir) / "backup"), delete_checkpoint=delete_checkpoint)
+    return SafeBackupAndRestore(str(Path(run_dir) / "backup"), delete_checkpoint=delete_checkpoint)
+
+
+def atomic_write(path, write) -> Path:
+    """Write ``path`` whole or not at all: ``write(tmp)`` fills a temporary file in the same
+    folder (same suffix, which Keras checks), which then replaces ``path`` in one rename.
+
+    A failure half-way (a full disk, Ctrl-C, a crash) leaves the previous ``path`` as it was:
+    the last good model or checkpoint still loads. A full disk is reported as such, naming the
+    file that was kept.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:  # on disk before the rename, so a power cut cannot keep an empty file
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if err.errno == errno.ENOSPC:
+            kept = f"the previous {path.name} is kept unchanged" if path.exists() else "no file was written"
+            free = shutil.disk_usage(path.parent).free / 2**20
+            raise OSError(
+                errno.ENOSPC,
+                f"The disk is full ({free:.0f} MB free): saving {path} failed, and {kept}. Free some space "
+                "and run again (a resumable run continues from its last good backup).",
+            ) from err
+        raise
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore`` with every backup written whole or not at all.
+
+    Keras writes the backup's weights over the previous file in place, so a save that fails
+    half-way (a full disk, a kill during the write) leaves a file that no longer loads, and the
+    next ``fit`` cannot resume. Here the weights, then the epoch number, each go to a temporary
+    file renamed into place (``atomic_write``): after a failed save the previous epoch's backup
+    is intact and ``fit`` resumes from it. Restoring is Keras' own. Saves once per epoch.
+    """
+
+    def __init__(self, backup_dir, delete_checkpoint: bool = True):
+        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=delete_checkpoint)
+
+    def on_epoch_end(self, epoch, logs=None):
+        folder = Path(self.backup_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        # The file names Keras' BackupAndRestore restores from.
+        atomic_write(folder / "latest.weights.h5", self.model.save_weights)
+        atomic_write(folder / "training_metadata.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps({"epoch": epoch + 1, "batch": 0})))

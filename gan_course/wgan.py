@@ -5,7 +5,7 @@
   is not a probability) and no batch norm (the gradient penalty is defined per sample, and
   batch norm makes each sample's score depend on the rest of the batch); layer norm, which
   works per sample, is the optional replacement.
-- ``WGAN``: the same ``keras.Model`` pattern as ``training.DCGAN``, with ``n_critic`` critic
+- ``WGAN``: a ``gan.TwoPlayerGAN`` like ``training.DCGAN``, with ``n_critic`` critic
   steps per generator step and either the gradient penalty (WGAN-GP; Gulrajani et al. 2017)
   or weight clipping (the original WGAN; Arjovsky et al. 2017) to keep the critic Lipschitz.
 
@@ -20,11 +20,9 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, training
-from gan_course.speed import precision
-from gan_course.speed.fast_layers import FastConv2D
+from gan_course import losses
+from gan_course.gan import TwoPlayerGAN, check_image_shapes
 from gan_course.models import _image_hw, dcgan_init, default_upsamplings, initial_size
-from gan_course.training import check_image_shapes
 
 __all__ = ["wgan_critic", "critic_problems", "WGAN", "critic_batch_size", "PAPER_ADAM", "PAPER_RMSPROP", "NAN_ADVICE"]
 
@@ -52,8 +50,6 @@ def wgan_critic(
 
     n stride-2 Conv2D blocks doubling the filters from ``width`` (64 -> 128 -> 256 -> 512 for
     64x64 images, as in the book's CelebA critic), LeakyReLU(0.2), then Flatten -> Dense(1).
-    The convolutions are ``fast_layers.FastConv2D``: Keras' ``Conv2D``, with a faster weight
-    gradient in bfloat16 that the gradient penalty can differentiate again.
 
     Args:
         norm: ``None`` (plain, the default) or ``"layer"``: layer normalisation over each
@@ -72,7 +68,7 @@ def wgan_critic(
     image = keras.Input(shape=tuple(image_shape), name="image")
     x = image
     for i in range(n):
-        x = FastConv2D(width * 2**i, kernel_size, strides=2, padding="same", kernel_initializer=dcgan_init())(x)
+        x = layers.Conv2D(width * 2**i, kernel_size, strides=2, padding="same", kernel_initializer=dcgan_init())(x)
         if norm == "layer" and i > 0:
             x = layers.LayerNormalization(axis=[1, 2, 3])(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
@@ -117,7 +113,7 @@ def critic_batch_size(batch_size: int, n_critic: int) -> int:
     return int(batch_size) * int(n_critic)
 
 
-class WGAN(keras.Model):
+class WGAN(TwoPlayerGAN):
     """A Wasserstein GAN trained with ``n_critic`` critic steps per generator step.
 
     Each batch from ``fit`` must hold ``n_critic * batch_size`` real images
@@ -137,8 +133,11 @@ class WGAN(keras.Model):
 
     Logged: ``c_loss`` (critic loss including the penalty), ``w_dist`` (the critic's
     estimate ``E[C(x)] - E[C(G(z))]`` of the Wasserstein distance), ``gp`` (the penalty
-    without lambda) and ``g_loss``.
+    without lambda) and ``g_loss``. The generator moves on fresh noise, judged by the critic
+    after its last step.
     """
+
+    tracked = ("c_loss", "w_dist", "gp", "g_loss")
 
     def __init__(
         self,
@@ -152,7 +151,6 @@ class WGAN(keras.Model):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         check_image_shapes(generator, critic)
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be at least 1 (the papers use 5), got {n_critic!r}")
@@ -163,76 +161,47 @@ class WGAN(keras.Model):
         problems = critic_problems(critic)
         if problems and check_critic:
             raise ValueError("Not a valid WGAN critic: " + " ".join(problems))
-        self.generator = generator
-        self.critic = critic
-        self.latent_dim = int(latent_dim or generator.input_shape[-1])
+        super().__init__(generator, critic, latent_dim=latent_dim, seed=seed, **kwargs)
         self.n_critic = int(n_critic)
         self.gp_weight = float(gp_weight)
         self.clip_value = None if clip_value is None else float(clip_value)
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.c_loss_tracker = keras.metrics.Mean(name="c_loss")
-        self.w_dist_tracker = keras.metrics.Mean(name="w_dist")
-        self.gp_tracker = keras.metrics.Mean(name="gp")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.built = True  # G and the critic arrive built; BackupAndRestore needs that before fit
 
-    # The DCGAN pattern names the second player `discriminator`; keep that name working.
+    # The WGAN papers' names for the second player and its optimizer.
     @property
-    def discriminator(self):
-        return self.critic
+    def critic(self):
+        return self.discriminator
+
+    @property
+    def c_optimizer(self):
+        return self.d_optimizer
+
+    def default_optimizers(self):
+        """The WGAN-GP paper's Adam(1e-4, beta_1=0, beta_2=0.9), or the WGAN paper's RMSprop(5e-5)
+        when clipping without a penalty (momentum and clipping fight)."""
+        if self.clip_value is not None and self.gp_weight == 0:
+            return keras.optimizers.RMSprop(**PAPER_RMSPROP), keras.optimizers.RMSprop(**PAPER_RMSPROP)
+        return keras.optimizers.Adam(**PAPER_ADAM), keras.optimizers.Adam(**PAPER_ADAM)
 
     def compile(self, c_optimizer=None, g_optimizer=None, **kwargs):
-        """Two optimizers. Defaults: the WGAN-GP paper's Adam(1e-4, beta_1=0, beta_2=0.9), or the
-        WGAN paper's RMSprop(5e-5) when clipping without a penalty (momentum and clipping fight)."""
-        super().compile(optimizer=None, **kwargs)
-        original_wgan = self.clip_value is not None and self.gp_weight == 0
-        default = (lambda: keras.optimizers.RMSprop(**PAPER_RMSPROP)) if original_wgan else (
-            lambda: keras.optimizers.Adam(**PAPER_ADAM))
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
-        self.c_optimizer = precision.wrap_optimizer(c_optimizer or default(), self.critic)
-        self.g_optimizer = precision.wrap_optimizer(g_optimizer or default(), self.generator)
-        # Built now, so BackupAndRestore can load their state before the first step.
-        self.c_optimizer.build(self.critic.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return [self.c_loss_tracker, self.w_dist_tracker, self.gp_tracker, self.g_loss_tracker]
-
-    def fit(self, *args, shuffle=False, **kwargs):
-        # The course's tf.data pipelines shuffle themselves; Keras would warn on shuffle=True.
-        return super().fit(*args, shuffle=shuffle, **kwargs)
-
-    def call(self, z, training=False):
-        return self.generator(z, training=training)
-
-    def sample_noise(self, n):
-        """n latent vectors z ~ N(0, I), drawn from the model's own seeded stream (this
-        replica's slice of the global batch under ``tf.distribute``)."""
-        return training.sample_replica_noise(n, self.latent_dim, self.seed_generator)
+        """Two optimizers: the critic's and the generator's (defaults: ``default_optimizers()``)."""
+        super().compile(d_optimizer=c_optimizer, g_optimizer=g_optimizer, **kwargs)
 
     def critic_step(self, real_images):
         """One critic update on one batch of real images; returns (loss, w_dist, gp)."""
         batch_size = tf.shape(real_images)[0]
-        z = self.sample_noise(batch_size)
-        fake_images = self.generator(z, training=True)
+        fake_images = self.generator(self.sample_noise(batch_size), training=True)
         with tf.GradientTape() as tape:
             real_scores = self.critic(real_images, training=True)
             fake_scores = self.critic(fake_images, training=True)
             w_loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
             if self.gp_weight > 0:
-                # One alpha ~ U[0, 1] per sample, drawn per replica like the noise.
-                alpha = training.replica_random(
-                    lambda m: keras.random.uniform((m,), 0.0, 1.0, seed=self.seed_generator), batch_size
-                )
+                # One alpha ~ U[0, 1] per sample (not per pixel, not normal).
+                alpha = self.draw(lambda m, seed: keras.random.uniform((m,), 0.0, 1.0, seed=seed), batch_size)
                 gp = losses.gradient_penalty(self.critic, real_images, fake_images, alpha=alpha)
             else:
                 gp = tf.constant(0.0)
             c_loss = w_loss + self.gp_weight * gp
-            # Inside the tape: each replica's share of the mean under tf.distribute (see training).
-            c_scaled = self.c_optimizer.scale_loss(training.scale_for_replicas(c_loss))
-        grads = tape.gradient(c_scaled, self.critic.trainable_variables)
-        self.c_optimizer.apply_gradients(zip(grads, self.critic.trainable_variables))
+        self.move(tape, c_loss, self.c_optimizer, self.critic)
         if self.clip_value is not None:
             losses.clip_weights(self.critic, self.clip_value)
         return c_loss, -w_loss, gp
@@ -241,11 +210,8 @@ class WGAN(keras.Model):
         """One generator update on fresh noise; only G's weights move."""
         z = self.sample_noise(batch_size)
         with tf.GradientTape() as tape:
-            fake_scores = self.critic(self.generator(z, training=True), training=True)
-            g_loss = losses.wasserstein_generator_loss(fake_scores)
-            g_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
-        grads = tape.gradient(g_scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+            g_loss = losses.wasserstein_generator_loss(self.critic(self.generator(z, training=True), training=True))
+        self.move(tape, g_loss, self.g_optimizer, self.generator)
         return g_loss
 
     def train_step(self, data):
@@ -261,8 +227,5 @@ class WGAN(keras.Model):
         per_step = tf.shape(real_images)[0] // self.n_critic
         for i in range(self.n_critic):  # a Python loop: unrolled once when traced
             c_loss, w_dist, gp = self.critic_step(real_images[i * per_step : (i + 1) * per_step])
-            self.c_loss_tracker.update_state(c_loss)
-            self.w_dist_tracker.update_state(w_dist)
-            self.gp_tracker.update_state(gp)
-        self.g_loss_tracker.update_state(self.generator_step(per_step))
-        return {m.name: m.result() for m in self.metrics}
+            self.log(c_loss=c_loss, w_dist=w_dist, gp=gp)
+        return self.log(g_loss=self.generator_step(per_step))

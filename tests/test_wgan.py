@@ -163,11 +163,13 @@ def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_epoch(tmp_
 
 def test_wgan_gp_trains_in_bfloat16_with_the_fast_critic_convolutions():
     """The gradient penalty differentiates the critic's input gradient again: through the
-    bfloat16 weight-gradient trick of FastConv2D too."""
+    bfloat16 weight-gradient trick of FastConv2D too (the opt-in fast layers)."""
     from gan_course.speed import fast_layers, precision
 
     with precision.precision("mixed_bfloat16"):
-        gan = tiny_wgan(n_critic=2)
+        g = models.dcgan_generator(LATENT, SHAPE, width=8)
+        critic = fast_layers.use_fast_layers(wgan.wgan_critic(SHAPE, width=8))
+        gan = wgan.WGAN(g, critic, n_critic=2, seed=0)
         gan.compile()
     convs = [layer for layer in gan.critic.layers if isinstance(layer, fast_layers.FastConv2D)]
     assert convs and convs[0]._fast(tf.zeros((1, *SHAPE), tf.bfloat16))  # the bfloat16 path runs

@@ -38,9 +38,33 @@ def check_step(gan, data, first="discriminator"):
 def test_one_step_variants_train(variant, batch, seeded):
     gan = vanilla.make_gan(variant, LATENT, seed=0)
     logs = check_step(gan, batch[0])
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
+
+
+@pytest.mark.parametrize("variant", list(vanilla.LOSSES))
+def test_each_variant_logs_its_own_losses_on_lesson_01s_step(variant, batch):
+    """The zoo's losses plug into lesson 01's DCGAN: the first step's logged losses are the
+    variant's formulas on the step's own scores (D without dropout, so the scores repeat)."""
+    import keras
+
+    from gan_course import training
+
+    keras.utils.set_random_seed(1)
+    g, d = networks.mlp_generator(LATENT, hidden=(16,)), networks.mlp_discriminator(hidden=(16,), dropout=0.0)
     d_fn, g_fn, _ = vanilla.LOSSES[variant]
-    assert gan.d_loss_fn is d_fn and gan.g_loss_fn is g_fn
-    assert set(logs) == {"d_loss", "g_loss", "real_score", "fake_score"}
+    gan = training.DCGAN(g, d, seed=0)
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), d_loss_fn=d_fn, g_loss_fn=g_fn)
+    z = training.sample_replica_noise(8, LATENT, keras.random.SeedGenerator(0))  # the step's first draw
+    fake = g(z, training=True)
+    expected_d = float(d_fn(d(batch[0], training=True), d(fake, training=True)))
+    logs = gan.train_step(batch[0])
+    assert float(logs["d_loss"]) == pytest.approx(expected_d, rel=1e-5)
+    # G is judged by the updated D on the same fakes (the course's alternating order).
+    assert float(logs["g_loss"]) == pytest.approx(float(g_fn(d(fake, training=True))), rel=1e-5)
+    others = {name for name, (f, _, _) in vanilla.LOSSES.items() if f is not d_fn}
+    for other in others:  # a different loss would have logged a different number
+        other_d = float(vanilla.LOSSES[other][0](d(batch[0], training=True), d(fake, training=True)))
+        assert other_d != pytest.approx(float(logs["d_loss"]), rel=1e-3)
 
 
 @pytest.mark.parametrize("variant", list(wasserstein.WASSERSTEIN_VARIANTS))

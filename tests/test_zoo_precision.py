@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from gan_course import losses, wgan
+from gan_course import losses, training, wgan
 from gan_course.speed import precision
 from gan_course.zoo import conditional, infogan, networks, pix2pix, superres, vanilla
 
@@ -20,7 +20,7 @@ def _images():
 def vanilla_gan():
     g = networks.mlp_generator(LATENT, hidden=(16,))
     d = networks.mlp_discriminator(hidden=(16,))
-    return vanilla.AdversarialGAN(g, d, seed=0), _images()
+    return training.DCGAN(g, d, seed=0), _images()
 
 
 def wasserstein_gan():

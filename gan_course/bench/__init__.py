@@ -33,7 +33,6 @@ from pathlib import Path
 
 __all__ = [
     "reference_train_step",
-    "stock_layers",
     "measure_throughput",
     "alternate",
     "compare_precision",
@@ -64,31 +63,6 @@ def _build(latent_dim, width, seed, policy="float32"):
             models.dcgan_generator(latent_dim, IMAGE_SHAPE, width=width),
             models.dcgan_discriminator(IMAGE_SHAPE, width=width),
         )
-
-
-def stock_layers(model):
-    """A copy of ``model`` built from Keras' stock layers, as the TF tutorial writes it: the
-    course's fast layers (``gan_course.speed.fast_layers``) become ``BatchNormalization``,
-    ``Dropout``, ``Conv2D`` and ``Conv2DTranspose`` with the same config and weights; every
-    other layer is cloned as is."""
-    import keras
-
-    from gan_course import models
-
-    stock = {
-        models.FusedBatchNormalization: keras.layers.BatchNormalization,
-        models.FastDropout: keras.layers.Dropout,
-        models.FastConv2D: keras.layers.Conv2D,
-        models.FastConv2DTranspose: keras.layers.Conv2DTranspose,
-    }
-
-    def clone(layer):
-        cls = stock.get(type(layer), type(layer))
-        return cls.from_config(layer.get_config())
-
-    copy = keras.models.clone_model(model, clone_function=clone)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def reference_train_step(generator, discriminator, latent_dim, batch_size):
@@ -257,42 +231,45 @@ def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20,
     reference step, measured in alternating rounds.
 
     The reference is the TF tutorial's code: its loop (``reference_train_step``) on the same
-    networks built from Keras' stock layers (``stock_layers``). It moves both players at once;
+    networks, built from Keras' stock layers like the course's. It moves both players at once;
     the package's default lets D move first and judges G with the updated D, which costs one
     more D forward pass per step. So three ratios over the reference: the package's default
-    step, the package's step in the reference's own order, and the reference loop on the
-    course's layers (what the course's layers alone are worth)."""
+    step, the package's step in the reference's own order, and the reference loop on the opt-in
+    fast layers (``gan_course.speed.fast_layers.use_fast_layers``: what they alone are worth)."""
     from gan_course import data, training
 
     dataset = data.make_dataset(images, batch_size, seed=seed).repeat()
     gan, package_fn = _package_step(latent_dim, width, seed)
-    other = "simultaneous" if gan.update != "simultaneous" else "alternating"
+    other = "simultaneous" if gan.update_order != "simultaneous" else "alternating"
     g, d = _build(latent_dim, width, seed)
     other_gan = training.DCGAN(g, d, seed=seed, update=other)
     other_gan.compile()
     other_gan.make_train_function()
-    g, d = _build(latent_dim, width, seed)
-    reference_fn = reference_train_step(stock_layers(g), stock_layers(d), latent_dim, batch_size)
-    course_layers_fn = reference_train_step(g, d, latent_dim, batch_size)
+    from gan_course.speed import fast_layers
 
-    package_iter, other_iter, reference_iter, course_iter = (iter(dataset) for _ in range(4))
+    g, d = _build(latent_dim, width, seed)
+    reference_fn = reference_train_step(g, d, latent_dim, batch_size)
+    fast_layers_fn = reference_train_step(fast_layers.use_fast_layers(g), fast_layers.use_fast_layers(d),
+                                            latent_dim, batch_size)
+
+    package_iter, other_iter, reference_iter, fast_iter = (iter(dataset) for _ in range(4))
     seconds = alternate(
         {
             "package": lambda: package_fn(package_iter),
             other: lambda: other_gan.train_function(other_iter),
             "reference": lambda: reference_fn(next(reference_iter)),
-            "course_layers": lambda: course_layers_fn(next(course_iter)),
+            "fast_layers": lambda: fast_layers_fn(next(fast_iter)),
         },
         steps,
         rounds,
     )
     package_s, other_s, reference_s = seconds["package"], seconds[other], seconds["reference"]
-    course_layers_s = seconds["course_layers"]
+    fast_layers_s = seconds["fast_layers"]
     return {
         "batch_size": batch_size,
         "steps_per_round": steps,
         "rounds": rounds,
-        "package_update": gan.update,
+        "package_update": gan.update_order,
         "package_images_per_s": batch_size / package_s,
         "reference_images_per_s": batch_size / reference_s,
         "package_over_reference": reference_s / package_s,
@@ -300,8 +277,8 @@ def measure_throughput(images, batch_size=64, latent_dim=64, width=64, steps=20,
         "reference_step_ms": 1000 * reference_s,
         f"{other}_step_ms": 1000 * other_s,
         f"{other}_over_reference": reference_s / other_s,
-        "course_layers_step_ms": 1000 * course_layers_s,
-        "course_layers_over_reference": reference_s / course_layers_s,
+        "fast_layers_step_ms": 1000 * fast_layers_s,
+        "fast_layers_over_reference": reference_s / fast_layers_s,
         "_gan": gan,
     }
 
@@ -310,14 +287,14 @@ def train_step_flops(gan, batch_size) -> float:
     """FLOPs of one ``DCGAN.train_step`` on a batch, counted on its traced TensorFlow graph
     (TensorFlow's profiler: multiply-adds count 2, gradients included)."""
     import tensorflow as tf
-    from tensorflow.python.profiler import model_analyzer, option_builder
 
     concrete = tf.function(gan.train_step).get_concrete_function(
         tf.TensorSpec((batch_size, *IMAGE_SHAPE), tf.float32)
     )
-    options = option_builder.ProfileOptionBuilder.float_operation()
+    profiler = tf.compat.v1.profiler  # TensorFlow's public (v1) profiler API
+    options = profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
-    return float(model_analyzer.profile(concrete.graph, options=options).total_float_ops)
+    return float(profiler.profile(concrete.graph, options=options).total_float_ops)
 
 
 def time_to_quality(images, test_images, threshold, batch_size=64, latent_dim=64, width=64, max_epochs=30,
@@ -458,8 +435,8 @@ def main(argv=None) -> int:
         *[(f"ratio package ({k.removesuffix('_over_reference')}) / reference", f"{v:.2f}x",
            f"{t[k.replace('_over_reference', '_step_ms')]:.1f} ms/step")
           for k, v in t.items() if k.endswith("_over_reference") and k in (f"{u}_over_reference" for u in UPDATES)],
-        ("ratio reference loop on course layers / reference", f"{t['course_layers_over_reference']:.2f}x",
-         f"{t['course_layers_step_ms']:.1f} ms/step (gan_course.speed.fast_layers)"),
+        ("ratio reference loop on opt-in fast layers / reference", f"{t['fast_layers_over_reference']:.2f}x",
+         f"{t['fast_layers_step_ms']:.1f} ms/step (gan_course.speed.fast_layers)"),
         ("FLOPs per step", f"{f['per_step_gflop']:.2f} GFLOP", f"{f['package_gflop_per_s']:.1f} GFLOP/s achieved"),
     ]
     if "time_to_quality" in result:

@@ -1,4 +1,13 @@
-"""Keras layers with faster CPU kernels and the same maths (used by ``gan_course.models``).
+"""Keras layers with faster CPU kernels and the same maths: an explicit, opt-in speed-up.
+
+The course's builders use Keras' own layers, so ``model.summary()`` shows what the lessons
+teach and every saved ``.keras`` file loads with plain ``keras.saving.load_model``. To train
+faster on a CPU, swap the layers in (``use_fast_layers``) and train; ``gan_course.saving``
+swaps them out again (``to_stock``) before anything is written, so a saved model never needs
+this package. The weights are the same variables in the same order, so a ``BackupAndRestore``
+checkpoint restores into either version. ``python -m gan_course.bench`` measures the gain on
+the machine at hand; use them in the default graph mode (``jit_compile=False``): under XLA,
+Keras' own layers are the faster choice.
 
 Each is a subclass of the Keras layer it replaces, with the same config, weights and results
 (tests compare them), and falls back to the Keras layer wherever its trick does not apply:
@@ -8,8 +17,6 @@ Each is a subclass of the Keras layer it replaces, with the same config, weights
 - ``FastConv2D`` / ``FastConv2DTranspose``: in bfloat16, the weight gradient computed as a
   forward convolution, which CPU kernels run about twice as fast as their own weight-gradient
   kernel.
-
-``python -m gan_course.bench`` measures what each is worth in a training step.
 """
 
 from __future__ import annotations
@@ -17,17 +24,16 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["FusedBatchNormalization", "FastDropout", "FastConv2D", "FastConv2DTranspose", "conv_kernel_gradient"]
-
-
-def _tracing_for_xla() -> bool:
-    """True while TensorFlow traces a function for XLA (``jit_compile=True``)."""
-    try:
-        from tensorflow.python.framework import ops
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:  # a TensorFlow without this internal module: assume no XLA
-        return False
-    return control_flow_util.GraphOrParentsInXlaContext(ops.get_default_graph())
+__all__ = [
+    "FusedBatchNormalization",
+    "FastDropout",
+    "FastConv2D",
+    "FastConv2DTranspose",
+    "conv_kernel_gradient",
+    "use_fast_layers",
+    "to_stock",
+    "has_fast_layers",
+]
 
 
 @keras.saving.register_keras_serializable(package="gan_course")
@@ -39,13 +45,12 @@ class FusedBatchNormalization(layers.BatchNormalization):
     ones: about 3x faster forward + backward on CPU, and it reads and writes 16-bit activations
     directly under mixed precision (its statistics are still float32). Cases the fused kernel
     does not cover (synchronised statistics, masks, axis other than the last, rank other
-    than 2 or 4, XLA compilation, a backend other than TensorFlow) fall back to the Keras layer.
+    than 2 or 4, a backend other than TensorFlow) fall back to the Keras layer.
     """
 
     def _fusable(self, inputs, mask):
         return (
             keras.backend.backend() == "tensorflow"
-            and not _tracing_for_xla()  # XLA on CPU runs the fused kernel ~10x slower than Keras' ops
             and mask is None
             and not self.synchronized
             and not self.renorm
@@ -174,7 +179,6 @@ class _BFloat16KernelGradient:
             and getattr(self, "groups", 1) == 1
             and len(inputs.shape) == 4
             and None not in inputs.shape[1:3]
-            and not _tracing_for_xla()
             and not _on_gpu()
         )
 
@@ -190,8 +194,8 @@ class FastConv2D(_BFloat16KernelGradient, layers.Conv2D):
 
     Why: on a CPU with AVX512_BF16 but no AMX, oneDNN runs a convolution and its input
     gradient about 2x faster in bfloat16 than in float32, but its weight-gradient kernel no
-    faster at all; as a forward convolution the same sum runs ~1.3x faster. Everywhere else
-    (float32, GPUs, XLA, dilation, groups) it is Keras' layer.
+    faster at all; as a forward convolution the same sum is cheaper. Everywhere else
+    (float32, GPUs, dilation, groups) it is Keras' layer.
     """
 
     def call(self, inputs):
@@ -241,3 +245,42 @@ class FastConv2DTranspose(_BFloat16KernelGradient, layers.Conv2DTranspose):
             return tf.nn.conv2d_transpose(x, kernel, output_shape, strides, padding), grad
 
         return self._bias_and_activation(conv_transpose(x, tf.convert_to_tensor(self.kernel)))
+
+
+def _stock_to_fast():
+    return {
+        layers.BatchNormalization: FusedBatchNormalization,
+        layers.Dropout: FastDropout,
+        layers.Conv2D: FastConv2D,
+        layers.Conv2DTranspose: FastConv2DTranspose,
+    }
+
+
+def _swap_layers(model: keras.Model, mapping: dict) -> keras.Model:
+    def clone(layer):
+        cls = mapping.get(type(layer), type(layer))
+        return cls.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())  # same variables, same order
+    return copy
+
+
+def use_fast_layers(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` (Functional or Sequential) whose ``BatchNormalization``, ``Dropout``,
+    ``Conv2D`` and ``Conv2DTranspose`` layers are this module's, with the same config and weights."""
+    return _swap_layers(model, _stock_to_fast())
+
+
+def to_stock(model: keras.Model) -> keras.Model:
+    """``model`` with Keras' own layers in place of this module's (same config and weights); the
+    model itself when it has none. What ``gan_course.saving`` writes."""
+    if not has_fast_layers(model):
+        return model
+    return _swap_layers(model, {fast: stock for stock, fast in _stock_to_fast().items()})
+
+
+def has_fast_layers(model: keras.Model) -> bool:
+    """True when any layer of ``model`` is one of this module's."""
+    fast = tuple(_stock_to_fast().values())
+    return any(isinstance(layer, fast) for layer in model.layers)

@@ -20,8 +20,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, training
-from gan_course.speed import precision
+from gan_course import losses
+from gan_course.gan import TwoPlayerGAN
 from gan_course.models import batch_norm
 
 __all__ = ["conditional_generator", "conditional_discriminator", "ConditionalGAN", "class_grid_inputs"]
@@ -71,45 +71,17 @@ def conditional_discriminator(n_classes: int = 10, image_shape=(28, 28, 1), hidd
     return keras.Model([image, label], logit, name=name)
 
 
-class ConditionalGAN(keras.Model):
+class ConditionalGAN(TwoPlayerGAN):
     """A GAN trained on (image, label) batches; both players are told the label.
 
-    The discriminator sees real pairs (x, y) and fake pairs (G(z, y), y) with the batch's own
-    labels (so fake classes follow the data's class balance); the generator is trained on
-    uniformly drawn labels.
+    One alternating round as in lesson 01: the discriminator judges real pairs (x, y) and fake
+    pairs (G(z, y), y) with the batch's own labels (so fake classes follow the data's class
+    balance), then the updated discriminator judges the same fake pairs for the generator.
     """
 
     def __init__(self, generator, discriminator, n_classes: int = 10, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(generator, discriminator, seed=seed, **kwargs)
         self.n_classes = int(n_classes)
-        self.latent_dim = int(generator.input_shape[0][-1])
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.built = True
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Two optimizers; default Adam(2e-4, beta_1=0.5)."""
-        super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
-        self.d_optimizer = precision.wrap_optimizer(
-            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
-        )
-        self.g_optimizer = precision.wrap_optimizer(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.generator)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
-
-    def fit(self, *args, shuffle=False, **kwargs):
-        return super().fit(*args, shuffle=shuffle, **kwargs)
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
 
     def train_step(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
@@ -118,36 +90,17 @@ class ConditionalGAN(keras.Model):
                 "data.make_dataset(images, batch_size, labels=labels)."
             )
         real_images, labels = tf.convert_to_tensor(data[0]), tf.cast(data[1], "int32")
-        batch_size = tf.shape(real_images)[0]
-
-        z = training.sample_replica_noise(batch_size, self.latent_dim, self.seed_generator)
-        with tf.GradientTape() as tape:
+        z = self.sample_noise(tf.shape(real_images)[0])
+        with tf.GradientTape() as g_tape:
             fake_images = self.generator([z, labels], training=True)
-            real_logits = self.discriminator([real_images, labels], training=True)
-            fake_logits = self.discriminator([fake_images, labels], training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
-            d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
-        grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-
-        z = training.sample_replica_noise(batch_size, self.latent_dim, self.seed_generator)
-        wanted = training.replica_random(
-            lambda m: keras.random.randint((m,), 0, self.n_classes, seed=self.seed_generator, dtype="int32"), batch_size
-        )
-        with tf.GradientTape() as tape:
-            fake_logits = self.discriminator([self.generator([z, wanted], training=True), wanted], training=True)
-            g_loss = losses.generator_loss(fake_logits)
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
-            g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
-        grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return {m.name: m.result() for m in self.metrics}
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                real_logits = self.discriminator([real_images, labels], training=True)
+                fake_logits = self.discriminator([fake_images, labels], training=True)
+                d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
+            g_loss = losses.generator_loss(self.discriminator([fake_images, labels], training=True))
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        return self.log(d_loss=d_loss, g_loss=g_loss)
 
 
 def class_grid_inputs(latent_dim: int, per_class: int, n_classes: int = 10, seed: int = 0):

@@ -21,8 +21,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, training
-from gan_course.speed import precision
+from gan_course import losses
+from gan_course.gan import TwoPlayerGAN
 from gan_course.models import batch_norm
 from gan_course.zoo import networks
 
@@ -35,7 +35,9 @@ def infogan_generator(latent_dim: int = 62, n_categories: int = 10, n_continuous
     z = keras.Input(shape=(latent_dim,), name="z")
     category = keras.Input(shape=(), dtype="int32", name="category")
     continuous = keras.Input(shape=(n_continuous,), name="continuous")
-    one_hot = layers.Lambda(lambda c: keras.ops.one_hot(c, n_categories), name="one_hot")(category)
+    # A one-hot code as a fixed, identity embedding: a stock layer, so the saved model needs no Lambda.
+    one_hot = layers.Embedding(n_categories, n_categories, embeddings_initializer="identity", trainable=False,
+                               name="one_hot")(category)
     x = layers.Concatenate()([z, one_hot, continuous])
     x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
     x = batch_norm(gamma_initializer="ones")(x)
@@ -64,62 +66,35 @@ def infogan_discriminator(n_categories: int = 10, n_continuous: int = 2, width: 
     return keras.Model(image, [score, category_logits, continuous_mean], name=name)
 
 
-class InfoGAN(keras.Model):
+class InfoGAN(TwoPlayerGAN):
     """InfoGAN: a GAN plus the mutual-information term, weighted ``info_weight`` (lambda).
 
-    Both steps add ``lambda (L_cat + continuous_weight * L_cont)`` on generated images: the
-    D step trains Q's head (and the shared trunk) to read the code, the G step trains G to
-    write it legibly. The continuous term is down-weighted (the paper uses lambda = 1 for
-    discrete codes and a smaller weight for continuous ones).
+    Both moves add ``lambda (L_cat + continuous_weight * L_cont)`` on the same generated images:
+    the D move trains Q's head (and the shared trunk) to read the code, then the G move, judged
+    by the updated D and Q, trains G to write it legibly. The continuous term is down-weighted
+    (the paper uses lambda = 1 for discrete codes and a smaller weight for continuous ones).
     """
+
+    tracked = ("d_loss", "g_loss", "info_cat", "info_cont")  # info_cat: -E log Q(c|x); ln 10 = 2.30 is chance
 
     def __init__(self, generator, discriminator, seed=None, info_weight: float = 1.0,
                  continuous_weight: float = 0.1, **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = int(generator.input_shape[0][-1])
+        super().__init__(generator, discriminator, seed=seed, **kwargs)
         self.n_continuous = int(generator.input_shape[2][-1])
         self.n_categories = int(discriminator.output_shape[1][-1])
         self.info_weight = float(info_weight)
         self.continuous_weight = float(continuous_weight)
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.info_cat_tracker = keras.metrics.Mean(name="info_cat")  # -E log Q(c1|x); ln 10 = 2.30 is chance
-        self.info_cont_tracker = keras.metrics.Mean(name="info_cont")
-        self.built = True
 
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Two optimizers; default Adam(2e-4, beta_1=0.5) for D (with Q) and Adam(1e-3, 0.5) for G, as in the paper."""
-        super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
-        self.d_optimizer = precision.wrap_optimizer(
-            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
-        )
-        self.g_optimizer = precision.wrap_optimizer(g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5), self.generator)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.info_cat_tracker, self.info_cont_tracker]
-
-    def fit(self, *args, shuffle=False, **kwargs):
-        return super().fit(*args, shuffle=shuffle, **kwargs)
-
-    def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+    def default_optimizers(self):
+        """Adam(2e-4, beta_1=0.5) for D (with Q) and Adam(1e-3, beta_1=0.5) for G, as in the paper."""
+        return keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(1e-3, beta_1=0.5)
 
     def sample_inputs(self, n):
         """z ~ N(0, I), a uniform category, continuous codes ~ U(-1, 1)."""
-        z = training.sample_replica_noise(n, self.latent_dim, self.seed_generator)
-        category = training.replica_random(
-            lambda m: keras.random.randint((m,), 0, self.n_categories, seed=self.seed_generator, dtype="int32"), n
-        )
-        continuous = training.replica_random(
-            lambda m: keras.random.uniform((m, self.n_continuous), -1.0, 1.0, seed=self.seed_generator), n
-        )
+        z = self.sample_noise(n)
+        category = self.draw(lambda m, seed: keras.random.randint((m,), 0, self.n_categories, seed=seed,
+                                                                  dtype="int32"), n)
+        continuous = self.draw(lambda m, seed: keras.random.uniform((m, self.n_continuous), -1.0, 1.0, seed=seed), n)
         return z, category, continuous
 
     def info_loss(self, category, continuous, category_logits, continuous_mean):
@@ -129,39 +104,20 @@ class InfoGAN(keras.Model):
 
     def train_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data  # labels are never used
-        batch_size = tf.shape(real_images)[0]
-
-        z, category, continuous = self.sample_inputs(batch_size)
-        with tf.GradientTape() as tape:
+        z, category, continuous = self.sample_inputs(tf.shape(real_images)[0])
+        with tf.GradientTape() as g_tape:
             fake_images = self.generator([z, category, continuous], training=True)
-            real_score, _, _ = self.discriminator(real_images, training=True)
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                real_score, _, _ = self.discriminator(real_images, training=True)
+                fake_score, cat_logits, cont_mean = self.discriminator(fake_images, training=True)
+                _, _, info = self.info_loss(category, continuous, cat_logits, cont_mean)
+                d_loss = losses.discriminator_loss(real_score, fake_score) + info
+            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             fake_score, cat_logits, cont_mean = self.discriminator(fake_images, training=True)
-            _, _, info = self.info_loss(category, continuous, cat_logits, cont_mean)
-            d_loss = losses.discriminator_loss(real_score, fake_score) + info
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
-            d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
-        grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-
-        z, category, continuous = self.sample_inputs(batch_size)
-        with tf.GradientTape() as tape:
-            fake_score, cat_logits, cont_mean = self.discriminator(
-                self.generator([z, category, continuous], training=True), training=True
-            )
             l_cat, l_cont, info = self.info_loss(category, continuous, cat_logits, cont_mean)
             g_loss = losses.generator_loss(fake_score) + info
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
-            g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
-        grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.info_cat_tracker.update_state(l_cat)
-        self.info_cont_tracker.update_state(l_cont)
-        return {m.name: m.result() for m in self.metrics}
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        return self.log(d_loss=d_loss, g_loss=g_loss, info_cat=l_cat, info_cont=l_cont)
 
 
 def code_grid_inputs(latent_dim: int, n_categories: int = 10, n_steps: int = 7, vary: int = 0,

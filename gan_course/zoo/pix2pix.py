@@ -19,8 +19,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_course import losses, training
-from gan_course.speed import precision
+from gan_course import losses
+from gan_course.gan import TwoPlayerGAN
 from gan_course.models import batch_norm
 
 __all__ = ["digit_outlines", "unet_generator", "patch_discriminator", "PairedGAN"]
@@ -75,8 +75,11 @@ def patch_discriminator(image_shape=(28, 28, 1), condition_channels: int = 1, wi
     return keras.Model(inputs, logits, name=name)
 
 
-class PairedGAN(keras.Model):
+class PairedGAN(TwoPlayerGAN):
     """A GAN for paired translation x -> y, trained on (x, y) batches.
+
+    One alternating round as in lesson 01, with G run once: D learns from (x, y) against
+    (x, G(x)), then the updated D judges the same G(x) for the generator's loss.
 
     Args:
         generator: x -> y_hat.
@@ -85,39 +88,15 @@ class PairedGAN(keras.Model):
         g_loss_fn: ``(fake_logits, y, y_hat) -> loss``; default ``losses.pix2pix_generator_loss``.
     """
 
+    tracked = ("d_loss", "g_loss", "l1")  # l1: |y - G(x)|, the reconstruction error
+
     def __init__(self, generator, discriminator, conditional_discriminator: bool = True, g_loss_fn=None, **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(generator, discriminator, **kwargs)
         self.conditional_discriminator = bool(conditional_discriminator)
         self.g_loss_fn = g_loss_fn or losses.pix2pix_generator_loss
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.l1_tracker = keras.metrics.Mean(name="l1")  # |y - G(x)|, the reconstruction error
-        self.built = True
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Two optimizers; default Adam(2e-4, beta_1=0.5), the Pix2Pix paper's."""
-        super().compile(optimizer=None, **kwargs)
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
-        self.d_optimizer = precision.wrap_optimizer(
-            d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.discriminator
-        )
-        self.g_optimizer = precision.wrap_optimizer(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5), self.generator)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.l1_tracker]
-
-    def fit(self, *args, shuffle=False, **kwargs):
-        return super().fit(*args, shuffle=shuffle, **kwargs)
-
-    def call(self, x, training=False):
-        return self.generator(x, training=training)
 
     def judge(self, x, y, training=True):
+        """D's logits for the pair (condition x, image y); x first, as the discriminator's inputs."""
         return self.discriminator([x, y] if self.conditional_discriminator else y, training=training)
 
     def train_step(self, data):
@@ -125,25 +104,11 @@ class PairedGAN(keras.Model):
             raise ValueError("A paired GAN trains on (input, target) batches, e.g. "
                              "tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(64).")
         x, y = tf.convert_to_tensor(data[0]), tf.convert_to_tensor(data[1])
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as g_tape:
             y_hat = self.generator(x, training=True)
-            d_loss = losses.discriminator_loss(self.judge(x, y), self.judge(x, y_hat))
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
-            d_loss_scaled = self.d_optimizer.scale_loss(training.scale_for_replicas(d_loss))
-        grads = tape.gradient(d_loss_scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-
-        with tf.GradientTape() as tape:
-            y_hat = self.generator(x, training=True)
+            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
+                d_loss = losses.discriminator_loss(self.judge(x, y), self.judge(x, y_hat))
+            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = self.g_loss_fn(self.judge(x, y_hat), y, y_hat)
-            # Inside the tape: under tf.distribute each replica's share of the mean (see training),
-            # times the optimizer's loss scale under mixed_float16 (see gan_course.speed.precision).
-            g_loss_scaled = self.g_optimizer.scale_loss(training.scale_for_replicas(g_loss))
-        grads = tape.gradient(g_loss_scaled, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.l1_tracker.update_state(losses.l1_loss(y, y_hat))
-        return {m.name: m.result() for m in self.metrics}
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        return self.log(d_loss=d_loss, g_loss=g_loss, l1=losses.l1_loss(y, y_hat))

@@ -1,0 +1,185 @@
+"""``TwoPlayerGAN``: what every GAN in the course has in common, so each model shows only its step.
+
+A GAN is a ``keras.Model`` (the keras-io pattern): ``compile`` takes one optimizer per player,
+``train_step`` plays one round of the game, ``keras.metrics.Mean`` trackers log it, and ``fit``
+brings progress bars, callbacks, history and ``BackupAndRestore`` for free. Every course GAN
+(``training.DCGAN``, ``wgan.WGAN`` and the zoo's) extends this class and writes only:
+
+- ``tracked``: the names of the numbers its step logs;
+- ``default_optimizers()`` when the paper's differ from DCGAN's Adam(2e-4, beta_1=0.5);
+- ``train_step``: which losses, in which order. Each player's move is one line,
+  ``self.move(tape, loss, optimizer, player)``.
+
+**Alternating updates** mean one thing everywhere in the course: the discriminator moves first,
+on a batch of fakes; then the generator is judged by the *updated* discriminator on those same
+fakes, so G runs once per step (Goodfellow et al. 2014, Algorithm 1, with k = 1; the PyTorch
+DCGAN tutorial's order). The WGAN's critic moves ``n_critic`` times before each generator move.
+
+Under ``tf.distribute`` each replica sees its share of the global batch (``replica_random``,
+``scale_for_replicas``); under ``mixed_float16`` each optimizer scales its loss. ``move`` does
+both, so the steps read as they would on one device.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from gan_course.speed import precision
+
+__all__ = [
+    "TwoPlayerGAN",
+    "check_image_shapes",
+    "replica_info",
+    "scale_for_replicas",
+    "replica_random",
+    "sample_replica_noise",
+]
+
+
+def check_image_shapes(generator: keras.Model, discriminator: keras.Model, data_shape=None) -> None:
+    """Fail early, with the fix, when G's images, D's input and the data disagree in shape."""
+    g_out = tuple(generator.output_shape[1:])
+    d_in = tuple(discriminator.input_shape[1:])
+    if g_out != d_in:
+        raise ValueError(
+            f"The generator makes images of shape {g_out} but the discriminator expects {d_in}. "
+            "Build both from the same image_shape."
+        )
+    if data_shape is not None:
+        data = tuple(int(d) if d is not None else None for d in data_shape)
+        if data != g_out:
+            hint = ""
+            if data[:2] == g_out[:2] and data[2] != g_out[2]:
+                mode = "grayscale" if g_out[2] == 1 else "rgb"
+                hint = (
+                    f" The channel counts differ ({data[2]} vs {g_out[2]}): load the images with "
+                    f"color_mode='{mode}' or build the models with {data[2]} channel(s)."
+                )
+            raise ValueError(f"The data has images of shape {data} but the models use {g_out}.{hint}")
+
+
+def replica_info():
+    """(this replica's index, number of replicas): (0, 1) outside ``tf.distribute``."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context, e.g. eager code inside strategy.scope()
+        return 0, tf.distribute.get_strategy().num_replicas_in_sync
+    return ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync
+
+
+def scale_for_replicas(loss):
+    """A replica's mean loss, divided by the number of replicas.
+
+    Under ``tf.distribute`` each replica sees ``global_batch / n`` examples and the optimizer
+    *sums* the replicas' gradients. Dividing each replica's mean by ``n`` makes that sum the
+    gradient of the mean over the global batch: what one device computes on the whole batch.
+    On one device it divides by 1. (Keras' built-in ``fit`` does the same for standard losses.)
+    """
+    _, replicas = replica_info()
+    return loss if replicas == 1 else loss / tf.cast(replicas, loss.dtype)
+
+
+def replica_random(draw, n):
+    """This replica's n rows of a random draw made for the whole global batch.
+
+    ``draw(m)`` returns m random rows (noise, interpolation weights, ...). Every replica makes
+    the global draw from the same seeded stream and keeps its own slice, so n replicas
+    together use exactly the random numbers one device would draw for the whole batch.
+    """
+    replica, replicas = replica_info()
+    if replicas == 1:
+        return draw(n)
+    return draw(n * replicas)[replica * n : (replica + 1) * n]
+
+
+def sample_replica_noise(n, latent_dim, seed_generator):
+    """z ~ N(0, I) for this replica's n examples (see ``replica_random``)."""
+    return replica_random(lambda m: keras.random.normal((m, latent_dim), seed=seed_generator), n)
+
+
+def _latent_dim(generator) -> int | None:
+    shape = generator.input_shape
+    if isinstance(shape, list):  # [z, label, ...]: z comes first
+        shape = shape[0]
+    return int(shape[-1]) if len(shape) == 2 else None  # None: G's input is an image, not z
+
+
+class TwoPlayerGAN(keras.Model):
+    """A generator and a discriminator (or critic), one optimizer each, trained by ``fit``.
+
+    Args:
+        generator: maps z (first input when it has several) to an image.
+        discriminator: maps an image (and whatever the subclass adds) to raw scores.
+        latent_dim: size of z; read from the generator when omitted.
+        seed: seeds every random draw inside ``train_step`` (noise, labels, codes), for
+            repeatable runs.
+    """
+
+    tracked: tuple[str, ...] = ("d_loss", "g_loss")
+
+    def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim) if latent_dim else _latent_dim(generator)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = [keras.metrics.Mean(name=name) for name in self.tracked]
+        # G and D arrive built, so the GAN is too; BackupAndRestore needs that before fit.
+        self.built = True
+
+    def default_optimizers(self):
+        """(discriminator's, generator's) optimizer when ``compile`` is given none: the DCGAN
+        paper's Adam(2e-4, beta_1=0.5) for both."""
+        return keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """One optimizer per player (defaults: ``default_optimizers()``)."""
+        super().compile(optimizer=None, **kwargs)  # two optimizers, below, instead of Keras' one
+        d_default, g_default = self.default_optimizers()
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
+        self.d_optimizer = precision.wrap_optimizer(d_optimizer or d_default, self.discriminator)
+        self.g_optimizer = precision.wrap_optimizer(g_optimizer or g_default, self.generator)
+        # Built now, so BackupAndRestore can load their state before the first step.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        # Listed here so Keras resets them at the start of each epoch.
+        return self.trackers
+
+    def log(self, **values):
+        """Add this step's values to the trackers; returns what ``fit`` prints."""
+        for tracker in self.trackers:
+            if tracker.name in values:
+                tracker.update_state(values[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self.trackers}
+
+    def fit(self, *args, shuffle=False, **kwargs):
+        # The course's tf.data pipelines shuffle themselves; Keras would warn on shuffle=True.
+        return super().fit(*args, shuffle=shuffle, **kwargs)
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def sample_noise(self, n):
+        """n latent vectors z ~ N(0, I) from the model's own seeded stream (this replica's
+        slice of the global batch under ``tf.distribute``)."""
+        return sample_replica_noise(n, self.latent_dim, self.seed_generator)
+
+    def draw(self, sample, n):
+        """n rows of ``sample(m, seed_generator)`` (labels, codes, alphas), per replica like the noise."""
+        return replica_random(lambda m: sample(m, self.seed_generator), n)
+
+    def move(self, tape, loss, optimizer, player):
+        """One player's move: the gradient of ``loss`` for ``player``'s weights, then a step.
+
+        The tape starts the backward pass from ``c`` instead of 1, which gives the gradient of
+        ``c * loss``: ``c`` is the optimizer's loss scale under mixed_float16 (undone by the
+        optimizer) divided by the number of replicas under ``tf.distribute`` (see
+        ``scale_for_replicas``). On one device in float32, ``c = 1``.
+        """
+        c = optimizer.scale_loss(scale_for_replicas(tf.ones_like(loss)))
+        weights = player.trainable_variables
+        grads = tape.gradient(loss, weights, output_gradients=c)
+        optimizer.apply_gradients(zip(grads, weights))
