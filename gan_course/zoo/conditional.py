@@ -52,9 +52,10 @@ def conditional_discriminator(n_classes: int = 10, image_shape=(28, 28, 1), hidd
 
     A *projection* discriminator (Miyato & Koyama 2018, the conditioning of BigGAN's D): an MLP
     turns the image into features h, and the logit is ``w . h + embed(y) . h``. The label picks
-    a direction in feature space, so "right digit, wrong label" gets a low score directly;
-    concatenating the label to the input instead (Mirza & Osindero's choice) lets the label
-    act only through a first-layer bias, and takes far longer to be used.
+    a direction in feature space, so "right digit, wrong label" gets a low score directly.
+    Concatenating the label to the input instead (close to Mirza & Osindero's design) is as
+    general, since the later layers can mix the label with the image in any way, but D has to
+    learn that interaction through all its layers, which takes far longer than a short CPU run.
     """
     image = keras.Input(shape=tuple(image_shape), name="image")
     label = keras.Input(shape=(), dtype="int32", name="label")
