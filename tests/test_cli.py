@@ -18,6 +18,10 @@ def test_train_writes_pictures_metrics_and_models(tmp_path, capsys):
     with Image.open(out / "samples.png") as im:
         assert im.size[0] > 50
     assert "jupyter lab" in capsys.readouterr().out
+    # The saved models are plain Keras: a fresh Python without gan_course loads them.
+    from test_portable import check_saved_folder_loads_without_the_course
+
+    check_saved_folder_loads_without_the_course(out, tmp_path)
 
     # Running again resumes: the finished run is not repeated, the history is kept.
     cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--epochs", "3"])
