@@ -105,6 +105,7 @@ def dcgan_generator(
     kernel_size: int = 4,
     upsampling: str = "transpose",
     name: str = "generator",
+    fast_layers: bool = False,
 ) -> keras.Model:
     """A DCGAN generator: z (latent_dim,) -> image ``image_shape`` in [-1, 1].
 
@@ -116,6 +117,8 @@ def dcgan_generator(
         n_upsamplings: number of stride-2 steps; default from ``default_upsamplings``.
         upsampling: ``"transpose"`` (Conv2DTranspose, stride 2) or ``"upsample"``
             (UpSampling2D + Conv2D, which avoids checkerboard artefacts).
+        fast_layers: swap in ``gan_course.speed.fast_layers`` (same maths, faster CPU kernels;
+            ``saving.save_model`` swaps them out again). Off by default: Keras' own layers.
     """
     if upsampling not in {"transpose", "upsample"}:
         raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
@@ -149,7 +152,15 @@ def dcgan_generator(
     model = keras.Model(z, x, name=name)
     if tuple(model.output_shape[1:]) != (h, w, channels):  # guard against a wrong rule above
         raise ValueError(f"Generator makes {model.output_shape[1:]}, expected {(h, w, channels)}")
-    return model
+    return _maybe_fast(model, fast_layers)
+
+
+def _maybe_fast(model: keras.Model, fast_layers: bool) -> keras.Model:
+    if not fast_layers:
+        return model
+    from gan_course.speed.fast_layers import use_fast_layers
+
+    return use_fast_layers(model)
 
 
 def dcgan_discriminator(
@@ -159,13 +170,14 @@ def dcgan_discriminator(
     kernel_size: int = 4,
     dropout: float = 0.3,
     name: str = "discriminator",
+    fast_layers: bool = False,
 ) -> keras.Model:
     """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
 
     n stride-2 Conv2D blocks doubling the filters from ``width``, batch norm from the second
     block on, dropout and LeakyReLU(0.2), then Flatten -> Dense(1). Dropout is the course's
     addition (the DCGAN paper's discriminator has none): on the small offline data sets it slows
-    D's over-fitting; ``dropout=0`` gives the paper's network.
+    D's over-fitting; ``dropout=0`` gives the paper's network. ``fast_layers``: as for the generator.
     """
     h, w, _ = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
@@ -189,4 +201,4 @@ def dcgan_discriminator(
     x = layers.Flatten()(x)
     # float32 even under mixed precision: the loss needs the logit's full range.
     logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32")(x)
-    return keras.Model(image, logit, name=name)
+    return _maybe_fast(keras.Model(image, logit, name=name), fast_layers)

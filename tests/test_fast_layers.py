@@ -234,3 +234,11 @@ def test_a_gan_trained_with_fast_layers_saves_stock_keras(tmp_path):
     assert all(type(layer).__module__.startswith("keras.") for layer in loaded.layers)
     z = np.random.default_rng(1).normal(size=(4, 8)).astype("float32")
     np.testing.assert_allclose(loaded(z, training=False).numpy(), g(z, training=False).numpy(), atol=1e-5)
+
+
+def test_builders_take_fast_layers_only_when_asked():
+    from gan_course import models
+
+    assert not fast_layers.has_fast_layers(models.dcgan_discriminator((28, 28, 1), width=8))
+    assert fast_layers.has_fast_layers(models.dcgan_discriminator((28, 28, 1), width=8, fast_layers=True))
+    assert fast_layers.has_fast_layers(models.dcgan_generator(8, (28, 28, 1), width=8, fast_layers=True))

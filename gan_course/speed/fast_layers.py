@@ -42,7 +42,7 @@ class FusedBatchNormalization(layers.BatchNormalization):
 
     Same maths, weights, config and moving statistics as the Keras layer (a test checks both
     give the same outputs and statistics), but one fused op per call instead of a dozen small
-    ones: about 3x faster forward + backward on CPU, and it reads and writes 16-bit activations
+    ones (cheaper on CPU: see ``python -m gan_course.bench``), and it reads and writes 16-bit activations
     directly under mixed precision (its statistics are still float32). Cases the fused kernel
     does not cover (synchronised statistics, masks, axis other than the last, rank other
     than 2 or 4, a backend other than TensorFlow) fall back to the Keras layer.
@@ -95,10 +95,8 @@ class FastDropout(layers.Dropout):
     Philox word each); here one 32-bit word gives four bytes, each compared with
     ``round(rate * 256)``. So the drop probability is ``rate`` rounded to a multiple of 1/256
     (``effective_rate``: 0.3 -> 77/256 = 0.3008) and kept activations are scaled by
-    ``1 / (1 - effective_rate)``, which keeps every activation's expectation exact. Forward +
-    backward is about 3x faster than Keras' dropout on CPU, the same in float32 and bfloat16
-    (measured in ``python -m gan_course.bench``: it is the part of the discriminator that
-    16-bit arithmetic cannot speed up). ``noise_shape``, rates that round to 0 or 1 and
+    ``1 / (1 - effective_rate)``, which keeps every activation's expectation exact. Why: on a
+    CPU, dropout's cost is its random numbers, and 16-bit arithmetic cannot speed that up. ``noise_shape``, rates that round to 0 or 1 and
     backends other than TensorFlow fall back to the Keras layer.
     """
 
@@ -166,8 +164,8 @@ def conv_kernel_gradient(x, dy, kernel_size, strides, padding="same"):
 
 
 class _BFloat16KernelGradient:
-    """Shared test of when the forward-convolution weight gradient pays (measured: bfloat16 on
-    CPU only; in float32, and on GPUs, the native kernels are faster)."""
+    """When the forward-convolution weight gradient is used: bfloat16 on a CPU only (in float32,
+    and on GPUs, the native kernels are the faster ones)."""
 
     def _fast(self, inputs) -> bool:
         return (
@@ -193,7 +191,7 @@ class FastConv2D(_BFloat16KernelGradient, layers.Conv2D):
     """Keras' ``Conv2D``; in bfloat16 on a CPU its weight gradient is ``conv_kernel_gradient``.
 
     Why: on a CPU with AVX512_BF16 but no AMX, oneDNN runs a convolution and its input
-    gradient about 2x faster in bfloat16 than in float32, but its weight-gradient kernel no
+    gradient faster in bfloat16 than in float32, but its weight-gradient kernel no
     faster at all; as a forward convolution the same sum is cheaper. Everywhere else
     (float32, GPUs, dilation, groups) it is Keras' layer.
     """

@@ -15,16 +15,13 @@ Which 16-bit type?
   float32's exponent, so no loss scaling is needed.
 - Anything else: ``float32``; emulated 16-bit maths would be slower.
 
-Mixed precision only pays when the convolutions are big enough to dominate the step. Measured
-with ``python -m gan_course.bench`` on a 2-core CPU with AVX512_BF16 but no AMX, the MNIST DCGAN
-at width 128 runs 1.58x faster in bfloat16 and reaches FID 150 in the same 6 epochs (52 s against
-95 s). The layers matter (``gan_course.speed.fast_layers``): oneDNN runs a convolution and its input
-gradient about 2x faster in bfloat16 but its weight-gradient kernel no faster, so the course's
-convolutions compute that gradient as a forward convolution (1.4x -> 1.6x). Batch norm by
-Keras' own ops (float32, with casts around it) and dropout's random floats, which no 16-bit type
-speeds up, each cut the gain by about 0.1x before ``FusedBatchNormalization`` and
-``FastDropout``. The ``cpu`` preset keeps float32, so every machine reproduces the lessons'
-numbers; ``"auto"`` never turns 16-bit maths on without native support.
+Mixed precision only pays when the convolutions are big enough to dominate the step: on a CPU,
+oneDNN runs a bfloat16 convolution and its input gradient faster than float32 but not its
+weight-gradient kernel, and batch norm and dropout gain nothing from 16 bits. So the opt-in
+layers of ``gan_course.speed.fast_layers`` matter most here. ``python -m gan_course.bench``
+measures the ratio and the time to quality on the machine at hand (the README quotes a run).
+The ``cpu`` preset keeps float32, so every machine reproduces the lessons' numbers; ``"auto"``
+never turns 16-bit maths on without native support.
 """
 
 from __future__ import annotations
