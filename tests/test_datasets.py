@@ -1,5 +1,6 @@
 """The dataset registry: routes, offline fallback without hanging, bad folders, and the loaders."""
 
+import os
 import time
 
 import numpy as np
@@ -45,7 +46,7 @@ def test_no_network_fails_fast_without_offline_flag(small_registry, monkeypatch)
     calls = []
     monkeypatch.setattr(data, "_network_answers", lambda host, timeout: calls.append(host) or False)
     start = time.perf_counter()
-    info = datasets.dataset_folder("anime", verbose=False)
+    info = datasets.dataset_folder("anime", verbose=False, download=True)
     assert time.perf_counter() - start < 30  # it renders 40 faces; it does not wait on a socket
     assert calls == [datasets.KAGGLE_HOST] and info.source == "offline" and "does not answer" in info.message
     with pytest.raises(data.DataError, match="does not answer"):
@@ -57,12 +58,89 @@ def test_offline_flag_blocks_kaggle(small_registry):
         datasets.dataset_folder("lego", source="kaggle")
 
 
-def test_cached_kaggle_copy_is_used_without_network(small_registry, monkeypatch):
-    images = small_registry / "kagglehub" / "datasets" / "splcher" / "animefacedataset" / "versions" / "3" / "images"
+def _kaggle_copy(root, version, complete):
+    """A folder laid out as kagglehub 1.0 leaves it: versions/<n>/..., and <n>.complete once finished."""
+    base = root / "kagglehub" / "datasets" / "splcher" / "animefacedataset"
+    images = base / "versions" / str(version) / "images"
     imgs, labels = renderers.render_faces(3, size=20)
     renderers.write_image_folder(imgs, labels, renderers.HAIR_COLOURS["anime"], images)
+    if complete:
+        (base / f"{version}.complete").touch()
+    return images
+
+
+def test_cached_kaggle_copy_is_used_without_network(small_registry, monkeypatch):
+    images = _kaggle_copy(small_registry, 3, complete=True)
     info = datasets.dataset_folder("anime", verbose=False)
     assert info.source == "kaggle" and not info.synthetic and info.folder == images
+
+
+def test_kagglehub_marks_a_finished_download_where_we_look():
+    # The marker the registry trusts is kagglehub's own: read from its cache module, not guessed.
+    from kagglehub import cache
+    from kagglehub.handle import parse_dataset_handle
+
+    handle = parse_dataset_handle("splcher/animefacedataset/versions/3")
+    marker = cache._get_completion_marker_filepath(handle)
+    assert marker.endswith(os.path.join("datasets", "splcher", "animefacedataset", "3.complete"))
+    assert cache.get_cached_path(handle).endswith(os.path.join("splcher", "animefacedataset", "versions", "3"))
+
+
+def test_interrupted_kaggle_download_is_not_a_cached_copy(small_registry, capsys):
+    _kaggle_copy(small_registry, 4, complete=False)  # images on disk, but no completion marker
+    info = datasets.dataset_folder("anime")
+    assert info.source == "offline" and info.synthetic
+    assert "interrupted download" in info.message and "versions/4" in info.message
+    finished = _kaggle_copy(small_registry, 3, complete=True)  # an older finished version is fine
+    assert datasets.dataset_folder("anime", verbose=False).folder == finished
+
+
+@pytest.fixture
+def fake_kagglehub(monkeypatch, small_registry):
+    """Network 'answers'; kagglehub.dataset_download records its calls instead of downloading."""
+    import kagglehub
+
+    calls = []
+
+    def download(handle, *args, **kwargs):
+        calls.append(handle)
+        return str(_kaggle_copy(small_registry, 7, complete=True).parent)
+
+    monkeypatch.delenv("GAN_COURSE_OFFLINE")
+    monkeypatch.setattr(data, "_network_answers", lambda host, timeout: True)
+    monkeypatch.setattr(kagglehub, "dataset_download", download)
+    return calls
+
+
+def test_the_preset_decides_whether_auto_downloads_the_full_archive(fake_kagglehub, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_PRESET", "cpu")
+    info = datasets.dataset_folder("anime")
+    assert fake_kagglehub == [] and info.source == "offline"
+    assert "'cpu' preset" in info.message and "about 400 MB" in info.message and "download=True" in info.message
+    monkeypatch.setenv("GAN_COURSE_PRESET", "gpu")
+    info = datasets.dataset_folder("anime")
+    out = capsys.readouterr().out
+    assert fake_kagglehub == ["splcher/animefacedataset"] and info.source == "kaggle"
+    # The size and how to cancel are printed before the download starts.
+    assert "about 400 MB" in out and "Ctrl-C" in out and out.index("Ctrl-C") < out.index("anime: Kaggle")
+
+
+def test_download_true_overrides_the_preset_and_ctrl_c_falls_back(fake_kagglehub, monkeypatch):
+    import kagglehub
+
+    monkeypatch.setenv("GAN_COURSE_PRESET", "cpu")
+    assert datasets.dataset_folder("anime", download=True, verbose=False).source == "kaggle"
+
+    def cancelled(handle, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kagglehub, "dataset_download", cancelled)
+    for version in (7,):
+        (datasets._kaggle_cache_root() / "datasets" / "splcher" / "animefacedataset" / f"{version}.complete").unlink()
+    info = datasets.dataset_folder("anime", download=True, verbose=False)
+    assert info.source == "offline" and "cancelled (Ctrl-C)" in info.message
+    with pytest.raises(data.DataError, match="cancelled"):
+        datasets.dataset_folder("anime", source="kaggle")
 
 
 def test_user_folder_from_env_and_argument(small_registry, monkeypatch):
@@ -114,8 +192,10 @@ def test_load_dataset_batches_in_range(small_registry):
     assert next(iter(faces)).shape == (4, 12, 12, 3)
 
 
-def test_center_crop_keeps_the_middle(tmp_path):
+def test_center_crop_keeps_the_middle(tmp_path, monkeypatch):
     from PIL import Image
+
+    monkeypatch.setenv("GAN_COURSE_CACHE", str(tmp_path / "cache"))
 
     tall = np.zeros((30, 10, 3), np.uint8)
     tall[10:20] = 255  # white square in the middle, black bars above and below

@@ -1,5 +1,8 @@
 """FID with InceptionV3 features for image folders: ImageNet weights when they can be had
-(downloaded once by Keras), otherwise random weights, and the result says which.
+(downloaded once into Keras' cache, ``$KERAS_HOME/models``), otherwise random weights, and the
+result says which. The download has a timeout on every socket operation, goes to a temporary
+file, is checked against Keras' MD5 and only then renamed into place, so an interrupted one
+never leaves a half file that a later run would trust.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from gan_course.data import is_offline, list_image_files
+from gan_course.data import DataError, check_images, download_file, is_offline, keras_home, list_image_files
 from gan_course.metrics.distances import frechet_distance
 
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 _INCEPTION_HOST = "storage.googleapis.com"
+_INCEPTION_URL = f"https://{_INCEPTION_HOST}/tensorflow/keras-applications/inception_v3/{INCEPTION_WEIGHTS_FILE}"
+_INCEPTION_MD5 = "bcbd6486424b2319ff4ef7d526e38f63"  # Keras' own checksum for the file
+DOWNLOAD_TIMEOUT = 30.0  # seconds per socket operation: a stalled download fails instead of hanging
 IMAGENET_INCEPTION_LABEL = "InceptionV3 (ImageNet weights), 2048-d pool features: standard FID extractor"
 RANDOM_INCEPTION_LABEL = (
     "random-feature FID: InceptionV3 with fixed-seed random weights (seed 0); compares low-level "
@@ -25,12 +31,26 @@ RANDOM_INCEPTION_LABEL = (
 )
 
 
+@functools.lru_cache(maxsize=8)
+def _weights_file_is_whole(path: str, size: int, mtime_ns: int) -> bool:
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == _INCEPTION_MD5
+
+
 def _cached_inception_weights() -> Path | None:
-    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-    for folder in (home, Path("/tmp/.keras")):  # Keras falls back to /tmp when home is read-only
+    """The weights file in Keras' cache (``$KERAS_HOME``, else ``~/.keras``, else ``/tmp/.keras``)
+    if it is whole (Keras' MD5); a half file left by an interrupted download does not count."""
+    for folder in dict.fromkeys((keras_home(), Path("/tmp/.keras"))):  # Keras uses /tmp when home is read-only
         path = folder / "models" / INCEPTION_WEIGHTS_FILE
         if path.is_file():
-            return path
+            st = path.stat()
+            if _weights_file_is_whole(str(path), st.st_size, st.st_mtime_ns):
+                return path
     return None
 
 
@@ -50,16 +70,14 @@ def _imagenet_unavailable_reason(timeout: float = 3.0) -> str | None:
 @functools.lru_cache(maxsize=4)
 def _build_inception(image_size: int, pretrained: bool) -> keras.Model:
     shape = (image_size, image_size, 3)
-    if pretrained:
-        previous = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(30)  # a stalled download fails instead of hanging
-        try:
-            return keras.applications.InceptionV3(
-                include_top=False, pooling="avg", weights="imagenet", input_shape=shape
-            )
-        finally:
-            socket.setdefaulttimeout(previous)
     model = keras.applications.InceptionV3(include_top=False, pooling="avg", weights=None, input_shape=shape)
+    if pretrained:
+        path = _cached_inception_weights()
+        if path is None:  # our own download: a timeout per call, nothing process-wide changed
+            path = download_file(_INCEPTION_URL, keras_home() / "models" / INCEPTION_WEIGHTS_FILE,
+                                 DOWNLOAD_TIMEOUT, md5=_INCEPTION_MD5, what="InceptionV3 ImageNet weights (87 MB)")
+        model.load_weights(path)
+        return model
     # Re-draw every conv kernel from a seeded numpy RNG (He normal, which keeps activations at
     # a usable scale through the ReLUs): the same features on every machine, no global seeding.
     rng = np.random.default_rng(0)
@@ -73,7 +91,8 @@ def _build_inception(image_size: int, pretrained: bool) -> keras.Model:
 def inception_extractor(image_size: int = 299, verbose: bool = True) -> tuple[keras.Model, str]:
     """InceptionV3 (no top, average-pooled 2048-d features) and a label naming its weights.
 
-    Uses the ImageNet weights when they are cached in ``~/.keras/models`` or the download host
+    Uses the ImageNet weights when they are cached in ``$KERAS_HOME/models`` (default
+    ``~/.keras/models``) or the download host
     answers within 3 s (never tried when ``GAN_COURSE_OFFLINE=1``). Otherwise prints why and
     falls back to fixed-seed random weights, labelled ``RANDOM_INCEPTION_LABEL``: such a
     "random-feature FID" still ranks gross differences but is not comparable with published FIDs.
@@ -135,11 +154,14 @@ def load_images_as_array(folder, image_size: int = 299, max_images: int | None =
     """Every image under ``folder`` as RGB, resized to a square, float32 in [-1, 1]: (n, s, s, 3)."""
     from PIL import Image
 
-    files = list_image_files(folder)[:max_images]
+    files = check_images(list_image_files(folder)[:max_images], folder=folder).readable  # bad files: one named error
     out = np.empty((len(files), image_size, image_size, 3), np.float32)
     for i, path in enumerate(files):
-        with Image.open(path) as im:
-            out[i] = np.asarray(im.convert("RGB").resize((image_size, image_size), Image.BILINEAR), np.float32)
+        try:
+            with Image.open(path) as im:
+                out[i] = np.asarray(im.convert("RGB").resize((image_size, image_size), Image.BILINEAR), np.float32)
+        except OSError as err:  # changed since the check
+            raise DataError(f"Cannot read image {path}: {err}. Delete or replace it.") from err
     return out / 127.5 - 1.0
 
 
