@@ -14,8 +14,11 @@ with two optimizers, ``train_step``, metric trackers) and takes its losses from
 - ``pix2pix``      paired image-to-image translation: digit outlines to digits
 - ``superres``     a super-resolution GAN, 14x14 to 28x28
 - ``compare``      train the unconditional variants on equal terms, return the table rows
+- ``stylegan``     lesson 06: a style-based generator (mapping network, modulated convolutions,
+                   noise, style mixing, truncation)
+- ``cyclegan``     lesson 06: unpaired translation with cycle-consistency and identity losses
 
 Importing this package does no work (the submodules import TensorFlow when you import them).
 """
 
-__all__ = ["networks", "vanilla", "wasserstein", "conditional", "infogan", "pix2pix", "superres", "compare"]
+__all__ = ["networks", "vanilla", "wasserstein", "conditional", "infogan", "pix2pix", "superres", "compare", "stylegan", "cyclegan"]
