@@ -32,8 +32,14 @@ __all__ = [
     "HAIR_COLOURS",
     "render_brick",
     "render_bricks",
+    "FACE_ATTRIBUTES",
+    "face_attribute_classes",
+    "draw_face",
+    "draw_face_blob",
     "render_face",
     "render_faces",
+    "render_labelled_faces",
+    "render_face_blobs",
     "write_image_folder",
     "folder_is_complete",
 ]
@@ -244,11 +250,40 @@ def _jitter(rng, colour, amount=18):
     return tuple(int(np.clip(c + rng.integers(-amount, amount + 1), 0, 255)) for c in colour)
 
 
-def render_face(rng: np.random.Generator, size: int = 64, style: str = "anime") -> tuple[np.ndarray, int]:
-    """One cartoon face, uint8 (size, size, 3), and its hair colour's index in ``HAIR_COLOURS[style]``.
+# The face attributes a classifier can learn, with their class names. Each is drawn from a
+# fixed list, so every face has one class per attribute ("blush" is anime only: none, one
+# cheek or both; photo faces never blush). Hair classes depend on the style, the rest do not.
+FACE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "skin": ("pale", "light", "tan", "brown", "dark", "rosy"),
+    "eyes": ("blue", "green", "brown", "violet", "red", "dark", "amber"),
+    "hair_length": ("short", "long"),
+    "mouth": ("smile", "straight"),
+    "blush": ("none", "one", "both"),
+}
+
+
+def face_attribute_classes(style: str = "anime") -> dict[str, tuple[str, ...]]:
+    """Class names of every face attribute for ``style``: ``{"hair": (...), "skin": (...), ...}``.
+
+    Photo-style faces draw eye colours from the first six only and never blush.
+    """
+    if style not in HAIR_COLOURS:
+        raise ValueError(f"style must be one of {list(HAIR_COLOURS)}, not {style!r}")
+    return {"hair": tuple(HAIR_COLOURS[style]), **FACE_ATTRIBUTES}
+
+
+def draw_face(rng: np.random.Generator, size: int = 64, style: str = "anime") -> tuple[np.ndarray, dict]:
+    """One cartoon face, uint8 (size, size, 3), and every parameter drawn for it.
 
     Random: head width and chin, position, skin tone, hair colour and style (short, long,
     with or without a fringe), eye size, spacing and colour, eyebrows, mouth, blush, background.
+
+    The parameters: the class attributes of ``face_attribute_classes(style)`` as indices
+    (``hair``, ``skin``, ``eyes``, ``hair_length``, ``mouth``, ``blush``), the colours actually
+    used after jitter (``hair_rgb``, ``skin_rgb``, ``eye_rgb``, ``background_rgb``) and the
+    layout as fractions of the picture (``centre``, ``head_half_width``, ``head_half_height``,
+    ``hair_bottom``: where long hair ends, ``eye_y``, ``mouth_y``). ``render_face`` draws the
+    same picture from the same RNG state; this function only also reports what it drew.
     """
     from PIL import Image, ImageDraw
 
@@ -259,7 +294,8 @@ def render_face(rng: np.random.Generator, size: int = 64, style: str = "anime") 
     label = int(rng.integers(len(palette)))
     hair = _jitter(rng, list(palette.values())[label], 15)
     hair_dark = tuple(int(c * 0.72) for c in hair)
-    skin = _jitter(rng, _SKIN[rng.integers(len(_SKIN))], 10)
+    skin_index = int(rng.integers(len(_SKIN)))
+    skin = _jitter(rng, _SKIN[skin_index], 10)
     skin_dark = tuple(int(c * 0.85) for c in skin)
     if anime:
         background = tuple(int(v) for v in rng.integers(150, 256, 3))
@@ -275,11 +311,13 @@ def render_face(rng: np.random.Generator, size: int = 64, style: str = "anime") 
     hw = s * rng.uniform(0.24, 0.31)  # half width of the head
     hh = hw * rng.uniform(1.1, 1.3)  # half height
     long_hair = rng.random() < 0.5
+    hair_bottom = cy + hh * 0.6
 
     # Hair behind the head: a big ellipse, plus curtains down the sides for long hair.
     d.ellipse([cx - hw * 1.25, cy - hh * 1.3, cx + hw * 1.25, cy + hh * 0.6], fill=hair)
     if long_hair:
-        d.rectangle([cx - hw * 1.25, cy - hh * 0.2, cx + hw * 1.25, cy + hh * rng.uniform(1.0, 1.6)], fill=hair)
+        hair_bottom = cy + hh * rng.uniform(1.0, 1.6)
+        d.rectangle([cx - hw * 1.25, cy - hh * 0.2, cx + hw * 1.25, hair_bottom], fill=hair)
     # Neck and head: an ellipse for the skull, a polygon down to the chin (pointier for anime).
     d.rectangle([cx - hw * 0.35, cy + hh * 0.6, cx + hw * 0.35, s], fill=skin_dark)
     d.ellipse([cx - hw, cy - hh, cx + hw, cy + hh * 0.55], fill=skin)
@@ -301,7 +339,9 @@ def render_face(rng: np.random.Generator, size: int = 64, style: str = "anime") 
     spread = hw * rng.uniform(0.38, 0.5)
     ew = hw * (rng.uniform(0.2, 0.27) if anime else rng.uniform(0.14, 0.18))
     eh = ew * (rng.uniform(1.2, 1.6) if anime else rng.uniform(0.55, 0.7))
-    iris = _jitter(rng, _EYES[rng.integers(len(_EYES))], 20) if anime else _jitter(rng, _EYES[rng.integers(6)], 10)
+    eye_index = int(rng.integers(len(_EYES) if anime else 6))
+    iris = _jitter(rng, _EYES[eye_index], 20 if anime else 10)
+    blush = 0
     for side in (-1, 1):
         ex = cx + side * spread
         d.ellipse([ex - ew, eye_y - eh, ex + ew, eye_y + eh], fill=(250, 250, 250), outline=(40, 30, 30), width=2)
@@ -316,29 +356,110 @@ def render_face(rng: np.random.Generator, size: int = 64, style: str = "anime") 
         brow_y = eye_y - eh - hh * rng.uniform(0.1, 0.2)
         d.line([(ex - ew, brow_y + side * 2), (ex + ew, brow_y - side * 2)], fill=hair_dark, width=3)
         if anime and rng.random() < 0.5:  # blush
+            blush += 1
             d.ellipse([ex - ew, eye_y + eh * 1.2, ex + ew, eye_y + eh * 1.6], fill=(240, 150, 150))
     # Nose (photo style only) and mouth.
     mouth_y = cy + hh * rng.uniform(0.55, 0.7)
     if not anime:
         d.line([(cx, eye_y + eh), (cx - hw * 0.06, mouth_y - hh * 0.15)], fill=skin_dark, width=3)
     mw = hw * rng.uniform(0.12, 0.3)
-    if rng.random() < 0.5:
+    smile = rng.random() < 0.5
+    if smile:
         d.arc([cx - mw, mouth_y - mw * 0.6, cx + mw, mouth_y + mw * 0.6], 20, 160, fill=(150, 50, 60), width=3)
     else:
         d.line([(cx - mw, mouth_y), (cx + mw, mouth_y)], fill=(150, 50, 60), width=3)
     img = img.resize((size, size), Image.LANCZOS)
-    return np.asarray(img, dtype=np.uint8), label
+    params = {
+        "style": style,
+        "hair": label,
+        "skin": skin_index,
+        "eyes": eye_index,
+        "hair_length": int(long_hair),
+        "mouth": 0 if smile else 1,
+        "blush": blush,
+        "hair_rgb": hair,
+        "skin_rgb": skin,
+        "eye_rgb": iris,
+        "background_rgb": background,
+        "centre": (cx / s, cy / s),
+        "head_half_width": hw / s,
+        "head_half_height": hh / s,
+        "hair_bottom": hair_bottom / s,
+        "eye_y": eye_y / s,
+        "mouth_y": mouth_y / s,
+    }
+    return np.asarray(img, dtype=np.uint8), params
+
+
+def render_face(rng: np.random.Generator, size: int = 64, style: str = "anime") -> tuple[np.ndarray, int]:
+    """One cartoon face, uint8 (size, size, 3), and its hair colour's index in ``HAIR_COLOURS[style]``.
+
+    ``draw_face`` draws the same picture and also returns every parameter it drew.
+    """
+    image, params = draw_face(rng, size, style)
+    return image, params["hair"]
 
 
 def render_faces(n: int, seed: int = 0, size: int = 64, style: str = "anime") -> tuple[np.ndarray, np.ndarray]:
     """``n`` cartoon faces, uint8 (n, size, size, 3), and their hair-colour labels (n,)."""
+    images, attributes = render_labelled_faces(n, seed, size, style)
+    return images, attributes["hair"]
+
+
+def render_labelled_faces(
+    n: int, seed: int = 0, size: int = 64, style: str = "anime"
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``n`` cartoon faces, uint8 (n, size, size, 3), and one int label array (n,) per attribute
+    of ``face_attribute_classes(style)``: the same pictures as ``render_faces`` for the same seed.
+
+    The labels train the face classifier behind ``gan_course.metrics.faces``.
+    """
     _check_count(n, size)
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), np.uint8)
-    labels = np.empty(n, np.int64)
+    names = list(face_attribute_classes(style))
+    labels = {name: np.empty(n, np.int64) for name in names}
     for i in range(n):
-        images[i], labels[i] = render_face(rng, size, style)
+        images[i], params = draw_face(rng, size, style)
+        for name in names:
+            labels[name][i] = params[name]
     return images, labels
+
+
+def draw_face_blob(params: dict, size: int) -> np.ndarray:
+    """The colour-only version of a face drawn by ``draw_face``: its background, hair mass and
+    head in their colours and places, with no eyes, brows, mouth or fringe locks, uint8 (size, size, 3).
+
+    What a GAN's early "face-shaped colour blobs" look like: a score that cannot tell these from
+    faces only measures colours and layout.
+    """
+    from PIL import Image, ImageDraw
+
+    s = size * _SUPERSAMPLE
+    img = Image.new("RGB", (s, s), tuple(params["background_rgb"]))
+    d = ImageDraw.Draw(img)
+    cx, cy = params["centre"][0] * s, params["centre"][1] * s
+    hw, hh = params["head_half_width"] * s, params["head_half_height"] * s
+    hair, skin = tuple(params["hair_rgb"]), tuple(params["skin_rgb"])
+    d.ellipse([cx - hw * 1.25, cy - hh * 1.3, cx + hw * 1.25, cy + hh * 0.6], fill=hair)
+    if params["hair_length"]:
+        d.rectangle([cx - hw * 1.25, cy - hh * 0.2, cx + hw * 1.25, params["hair_bottom"] * s], fill=hair)
+    d.rectangle([cx - hw * 0.35, cy + hh * 0.6, cx + hw * 0.35, s], fill=tuple(int(c * 0.85) for c in skin))
+    d.ellipse([cx - hw, cy - hh * 0.45, cx + hw, cy + hh * 0.95], fill=skin)
+    img = img.resize((size, size), Image.LANCZOS)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def render_face_blobs(n: int, seed: int = 0, size: int = 64, style: str = "anime") -> np.ndarray:
+    """``draw_face_blob`` of each of the ``n`` faces ``render_faces(n, seed, size, style)`` draws:
+    the same colours and layout, no facial features. uint8 (n, size, size, 3)."""
+    _check_count(n, size)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, size, size, 3), np.uint8)
+    for i in range(n):
+        _, params = draw_face(rng, size, style)
+        out[i] = draw_face_blob(params, size)
+    return out
 
 
 def _check_count(n: int, size: int) -> None:

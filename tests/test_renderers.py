@@ -108,3 +108,64 @@ def test_write_image_folder_and_completeness(tmp_path, bricks):
     next(folder.glob("*/*.png")).unlink()  # an interrupted or damaged render
     assert not renderers.folder_is_complete(folder, 10)
     assert not renderers.folder_is_complete(tmp_path / "missing", 10)
+
+
+# --------------------------------------------------------------------------- labelled faces
+
+# sha256 of render_faces(20, seed=7, ...).tobytes(), measured before draw_face existed: reporting
+# the parameters must not change a single pixel (the lessons' cached folders depend on it).
+PINNED_FACES = {
+    ("anime", 100): "bd3983b6611e164b",
+    ("photo", 64): "3ccb210f18e4c598",
+    ("anime", 32): "f7246739bd1fdb0b",
+}
+
+
+@pytest.mark.parametrize("style, size", list(PINNED_FACES))
+def test_faces_are_the_pictures_they_were_before_labels(style, size):
+    import hashlib
+
+    images, labels = renderers.render_faces(20, seed=7, size=size, style=style)
+    assert hashlib.sha256(images.tobytes()).hexdigest()[:16] == PINNED_FACES[style, size]
+    labelled, attributes = renderers.render_labelled_faces(20, seed=7, size=size, style=style)
+    np.testing.assert_array_equal(labelled, images)
+    np.testing.assert_array_equal(attributes["hair"], labels)
+
+
+@pytest.mark.parametrize("style", ["anime", "photo"])
+def test_every_attribute_is_labelled_in_range_and_varies(style):
+    classes = renderers.face_attribute_classes(style)
+    _, attributes = renderers.render_labelled_faces(300, seed=4, size=24, style=style)
+    assert set(attributes) == set(classes)
+    for name, values in attributes.items():
+        assert values.min() >= 0 and values.max() < len(classes[name]), name
+        if name == "blush" and style == "photo":
+            assert (values == 0).all()  # photo faces never blush
+        else:
+            assert len(np.unique(values)) == len(classes[name]) - (name == "eyes" and style == "photo"), name
+
+
+def test_draw_face_reports_the_colours_it_drew():
+    # The jittered colours are the pictures' own: the background fills the corner, the
+    # eye colour sits on the iris, and the attribute indices name the nearest palette colours.
+    rng = np.random.default_rng(1)
+    for _ in range(10):
+        image, params = renderers.draw_face(rng, size=64)
+        assert np.abs(image[0, 0].astype(int) - params["background_rgb"]).max() <= 3
+        palette = np.array(list(renderers.HAIR_COLOURS["anime"].values()))
+        assert int(np.argmin(np.abs(palette - params["hair_rgb"]).sum(axis=1))) == params["hair"]
+        assert params["mouth"] in (0, 1) and params["hair_length"] in (0, 1) and 0 <= params["blush"] <= 2
+
+
+def test_blobs_keep_the_colours_and_lose_the_features():
+    faces, _ = renderers.render_faces(40, seed=9, size=64)
+    blobs = renderers.render_face_blobs(40, seed=9, size=64)
+    assert blobs.shape == faces.shape and blobs.dtype == np.uint8
+    # Same layout and colours: the mean colour of each blob is close to its face's ...
+    colour_gap = np.abs(blobs.mean(axis=(1, 2)) - faces.mean(axis=(1, 2))).mean()
+    assert colour_gap < 12, colour_gap
+    # ... but no eyes, mouth or locks: far fewer sharp edges.
+    def edges(x):
+        return np.abs(np.diff(x.astype(np.float32), axis=2)).mean()
+
+    assert edges(blobs) < 0.6 * edges(faces), (edges(blobs), edges(faces))
