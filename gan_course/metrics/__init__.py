@@ -20,7 +20,8 @@ result states its sample count: compare like with like. ``reference_values()`` g
 measured values for real digits and for an untrained generator as anchors.
 
 One module per concept: ``classifier``, ``distances``, ``classes``, ``scores``,
-``memorisation``, ``inception``, ``precision_recall`` (lesson 06); everything is re-exported here, so ``metrics.score_generator``
+``memorisation``, ``inception``, ``precision_recall`` (lesson 06), ``faces`` (a trained
+face classifier's FID, KID and attribute coverage for the offline faces); everything is re-exported here, so ``metrics.score_generator``
 works as before. Importing this package does no work; the classifier loads on first use.
 """
 
@@ -37,6 +38,18 @@ from gan_course.metrics.classifier import (
     reference_values,
 )
 from gan_course.metrics.distances import frechet_distance, frechet_distance_gaussians, kernel_inception_distance
+from gan_course.metrics.faces import (
+    FACE_FEATURES_LABEL,
+    FACE_HEADS,
+    FaceScores,
+    attribute_coverage,
+    blur_images,
+    face_features,
+    face_outputs,
+    face_reference_values,
+    load_face_classifier,
+    score_faces,
+)
 from gan_course.metrics.inception import (
     IMAGENET_INCEPTION_LABEL,
     RANDOM_INCEPTION_LABEL,
@@ -83,4 +96,14 @@ __all__ = [
     "knn_radii",
     "manifold_share",
     "precision_recall",
+    "FACE_FEATURES_LABEL",
+    "FACE_HEADS",
+    "FaceScores",
+    "score_faces",
+    "face_outputs",
+    "face_features",
+    "attribute_coverage",
+    "blur_images",
+    "face_reference_values",
+    "load_face_classifier",
 ]
