@@ -12,7 +12,10 @@ from a seed, so every offline run sees the same images:
   ``style="photo"`` smaller eyes, natural hair and muted backgrounds (the CelebA stand-in).
 
 Each picture comes with its class (the brick's shape, the face's hair colour), so lessons can
-measure mode collapse by counting classes among generated samples. Drawing uses Pillow
+measure mode collapse by counting classes among generated samples. ``draw_face`` and
+``render_labelled_faces`` also return every attribute a face was drawn with (the same pixels
+for the same seed); they train the face classifier of ``gan_course.metrics.faces``, and
+``render_face_blobs`` draws the same faces as colour-only blobs, to prove that score can fail. Drawing uses Pillow
 polygons at 2x size, then an antialiased downscale; pure numpy + Pillow, a few ms per image.
 
 These are synthetic stand-ins: a GAN that learns them has learned these drawings, not the
