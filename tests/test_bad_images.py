@@ -110,6 +110,29 @@ def test_grayscale_and_animated_gif_in_a_grayscale_pipeline(tmp_path):
         assert np.abs(data.unscale_images(img)[..., 0].astype(int) - gray).max() <= 1
 
 
+def test_bmp_and_cmyk_jpeg_in_a_grayscale_pipeline(tmp_path):
+    # Like GIF, TF 2.21 refuses channels=1 for BMP and CMYK JPEG: the pipeline decodes RGB, then converts.
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    gray = np.add.outer(np.arange(16) * 9, np.arange(16) * 6).astype(np.uint8)  # smooth: JPEG keeps it well
+    Image.fromarray(gray).save(folder / "a.bmp")
+    Image.fromarray(gray).convert("CMYK").save(folder / "b.jpg", quality=100)
+    x = next(iter(data.load_image_folder(folder, 16, "grayscale", batch_size=2, shuffle=False))).numpy()
+    assert x.shape == (2, 16, 16, 1)
+    assert np.abs(data.unscale_images(x[0])[..., 0].astype(int) - gray).max() <= 1  # BMP: lossless
+    assert np.abs(data.unscale_images(x[1])[..., 0].astype(int) - gray).mean() < 4  # JPEG: lossy
+
+
+def test_formats_the_course_does_not_read_are_named_not_silently_dropped(tmp_path):
+    folder = _folder(tmp_path / "imgs", n=2)
+    for name in ("a.heic", "b.heic", "c.avif"):
+        (folder / name).write_bytes(b"....")
+    (folder / "labels.csv").write_text("file,label\n")  # not an image: no warning for it
+    with pytest.warns(data.BadImagesWarning, match=r"2 \.heic.*1 \.avif|1 \.avif, 2 \.heic") as record:
+        assert len(data.list_image_files(folder)) == 2
+    assert "convert them to PNG or JPEG" in str(record[0].message) and "csv" not in str(record[0].message)
+
+
 def test_tiff_is_converted_through_pillow(tmp_path):
     folder = _folder(tmp_path / "imgs", n=3, mode="L")
     Image.fromarray(_noise(9, (32, 32))).save(folder / "scan.tif")
