@@ -2,7 +2,8 @@
 
 Importing this package does no work: no training, no downloads, no seeding. It only
 pins Keras to the TensorFlow backend (the course's code uses ``tf.GradientTape`` and
-``tf.data``), so import it before ``keras`` in a fresh interpreter.
+``tf.data``) and hides TensorFlow's known harmless C++ log lines (``logs``), so import it
+before ``keras`` in a fresh interpreter.
 
 What the lessons import (one concept per module):
 
@@ -24,7 +25,7 @@ What the lessons import (one concept per module):
 - ``saving``    portable ``.keras`` files and resumable runs
 - ``latent``, ``explorer``  interpolation, latent directions and an ipywidgets explorer
 - ``toys``, ``experiments`` 1-D and 2-D toy GANs; resumable hyperparameter sweeps
-- ``paths``, ``cli``  where outputs go; ``python -m gan_course train``
+- ``paths``, ``cli``, ``logs``  where outputs go; ``python -m gan_course train``; quiet logs
 
 Apart from them, for lecturers and maintainers:
 
@@ -38,6 +39,10 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # TensorFlow's C++ start-up banner buries the lesson's output; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gan_course import logs  # noqa: E402
+
+logs.hide_known_tensorflow_noise()  # TensorFlow's known harmless C++ error lines (see gan_course.logs)
 
 if os.environ["KERAS_BACKEND"] != "tensorflow":
     raise ImportError(
