@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from gan_course.plotting import save_image_grid
+from gan_course.speed.distributed import is_chief
 
 __all__ = ["GANMonitor", "StopOnNaN"]
 
@@ -19,13 +20,15 @@ class GANMonitor(keras.callbacks.Callback):
     Because z never changes, the grids differ only because the generator learned: watch
     the same digit sharpen, and spot mode collapse when many cells become the same image.
     Grids go to ``out_dir/epoch_NNN.png`` (numbered by absolute epoch, so a resumed run
-    continues the series) and stay in ``self.grids`` as arrays.
+    continues the series) and stay in ``self.grids`` as arrays. On several machines
+    (``TF_CONFIG``) every worker draws the grid but only the chief writes it.
     """
 
     def __init__(self, fixed_noise, out_dir=None, every: int = 1, generator_attr: str = "generator"):
         super().__init__()
         self.fixed_noise = np.asarray(fixed_noise, dtype="float32")
-        self.out_dir = Path(out_dir) if out_dir is not None else None
+        # Only the chief of a cluster writes files (see gan_course.speed.distributed.is_chief).
+        self.out_dir = Path(out_dir) if out_dir is not None and is_chief() else None
         self.every = every
         self.generator_attr = generator_attr
         self.grids: list[np.ndarray] = []

@@ -8,6 +8,7 @@ Outputs go to ``outputs/dcgan_mnist/`` (or ``--out``): ``samples.png`` (a fixed-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import shutil
@@ -24,12 +25,22 @@ def _read_history(csv_path: Path) -> dict[str, list[float]]:
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     # CSVLogger also writes empty "val_*" columns as NA; keep the columns that have numbers.
+    # A run stopped after logging an epoch but before backing it up trains that epoch again
+    # when it resumes: keep the last row of each epoch.
+    rows = list({row["epoch"]: row for row in rows}.values())
     keys = [k for k in (rows[0] if rows else {}) if k != "epoch" and rows[0][k] != "NA"]
     return {k: [float(r[k]) for r in rows] for k in keys}
 
 
-def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=False, fresh=False, verbose=1):
-    """Train the lesson-01 DCGAN on MNIST and write its pictures and numbers; return metrics."""
+def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=False, fresh=False, verbose=1,
+                      strategy="default"):
+    """Train the lesson-01 DCGAN on MNIST and write its pictures and numbers; return metrics.
+
+    ``strategy`` is a ``gan_course.speed.distributed.make_strategy`` name. With ``"multiworker"``
+    every machine runs this with its own ``TF_CONFIG``; the global batch stays the preset's, each
+    worker reads its slice of every batch, and only the chief writes to ``out`` (the others keep
+    their backup in a temporary folder and return an empty dict).
+    """
     import os
 
     if offline:
@@ -38,36 +49,48 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     import numpy as np
 
     from gan_course import callbacks, data, models, paths, plotting, saving, training
-    from gan_course.speed import precision
+    from gan_course.speed import distributed, precision
 
+    strategy = distributed.make_strategy(strategy)  # first: a cluster starts before any tensor exists
+    worker = distributed.worker_info()
     preset = get_preset(preset_name)
     if epochs is not None:
         preset = preset.replace(epochs=epochs)
     out = Path(out) if out else paths.outputs_dir("dcgan_mnist")
-    if fresh and out.exists():
+    if fresh and worker.is_chief and out.exists():
         for item in out.iterdir():  # everything but the lock that main() holds on this folder
             if item.name != paths.LOCK_NAME:
                 shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
+    elif fresh and not worker.is_chief:  # only the chief writes to out; this worker's backup is elsewhere
+        shutil.rmtree(distributed.backup_dir(out, worker), ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     print(f"Preset '{preset.name}': {preset.description}")
 
     keras.utils.set_random_seed(seed)
     mnist = data.load_mnist("train", max_images=preset.max_images)
-    dataset = data.make_dataset(mnist.images, preset.batch_size, seed=seed)
-    with precision.precision(preset.precision) as policy:  # models keep the policy they are built with
-        generator = models.dcgan_generator(preset.latent_dim, (28, 28, 1), width=preset.width)
-        discriminator = models.dcgan_discriminator((28, 28, 1), width=preset.width)
+    # The global batch: under a strategy each replica (and each worker) trains on its slice.
+    dataset = distributed.shard_batches(
+        strategy, lambda: data.make_dataset(mnist.images, preset.batch_size, seed=seed), preset.batch_size
+    )
+    if worker.count > 1:
+        print(f"Worker {worker.rank} of {worker.count}{' (the chief: it writes the outputs)' if worker.is_chief else ''}; "
+              f"{strategy.num_replicas_in_sync} replicas share each batch of {preset.batch_size}")
+    with strategy.scope():  # models and optimizers are created once per replica
+        with precision.precision(preset.precision) as policy:  # models keep the policy they are built with
+            generator = models.dcgan_generator(preset.latent_dim, (28, 28, 1), width=preset.width)
+            discriminator = models.dcgan_discriminator((28, 28, 1), width=preset.width)
+        gan = training.DCGAN(generator, discriminator, seed=seed)
+        gan.compile(
+            d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+            g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        )
+    distributed.average_logs_across_workers(gan)
     if policy != "float32":
         print(f"Mixed precision: {policy} (weights, outputs and losses stay float32)")
-    gan = training.DCGAN(generator, discriminator, seed=seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-    )
     fixed_noise = np.random.default_rng(seed).standard_normal((preset.grid_size**2, preset.latent_dim)).astype("float32")
     monitor = callbacks.GANMonitor(fixed_noise, out / "grids")
     history_csv = out / "history.csv"
-    backup = saving.backup_callback(out)
+    backup = distributed.backup_callback(out)  # out/backup; other workers: their own temporary folder
     print(f"Training for {preset.epochs} epochs of {len(mnist):,} images (batch {preset.batch_size}); "
           f"interrupt any time, rerun the same command to resume.")
     start = time.perf_counter()
@@ -75,9 +98,17 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
         dataset,
         epochs=preset.epochs,
         verbose=verbose,
-        callbacks=[backup, callbacks.StopOnNaN(out / "backup"), monitor, keras.callbacks.CSVLogger(history_csv, append=True)],
+        # The epoch's row is logged before its backup: a run stopped in between repeats the epoch
+        # (and _read_history keeps the repeat) rather than losing its row.
+        callbacks=[callbacks.StopOnNaN(backup.backup_dir), monitor]
+        + ([keras.callbacks.CSVLogger(history_csv, append=True)] if worker.is_chief else [])
+        + [backup],
     )
     seconds = time.perf_counter() - start
+    if not worker.is_chief:
+        print(f"\nWorker {worker.rank} of {worker.count}: done. The chief (worker 0) writes the pictures, metrics "
+              f"and models to its {out}; this worker's backup is in {backup.backup_dir}.")
+        return {}
 
     samples = keras.ops.convert_to_numpy(gan.generator(fixed_noise, training=False))
     plotting.save_image_grid(samples, out / "samples.png", ncols=preset.grid_size)
@@ -134,6 +165,9 @@ def main(argv=None) -> int:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--offline", action="store_true", help="never touch the network")
     train.add_argument("--fresh", action="store_true", help="delete earlier outputs and backup first")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+                       help="default: one device; mirrored: every local GPU; multiworker: one of several "
+                            "machines, described by TF_CONFIG (README: 'Several GPUs or machines')")
     args = parser.parse_args(argv)
 
     if args.command == "train":
@@ -145,9 +179,11 @@ def main(argv=None) -> int:
 
         try:  # before TensorFlow loads: an unwritable folder or a second run on it stops here, named
             out = paths.check_writable(args.out or paths.outputs_dir("dcgan_mnist"), min_free_mb=50)
-            with paths.lock_folder(out):  # one run per folder
+            # One run per folder (multiworker runs share --out across machines: their chief owns it).
+            lock = paths.lock_folder(out) if args.strategy != "multiworker" else contextlib.nullcontext()
+            with lock:
                 train_mnist_dcgan(args.preset, str(out), args.epochs, args.seed, args.offline, args.fresh,
-                                  verbose=1 if sys.stdout.isatty() else 2)
+                                  verbose=1 if sys.stdout.isatty() else 2, strategy=args.strategy)
         except paths.OutputFolderError as err:
             print(f"python -m gan_course train: {err}", file=sys.stderr)
             return 1

@@ -21,7 +21,7 @@ def losses():
     env = dict(os.environ, GAN_COURSE_OFFLINE="1")
     out = subprocess.run(
         [sys.executable, "-m", "gan_course.speed.distributed", "--steps", "4", "--batch-size", "32"],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True, text=True, env=env, timeout=600, check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -58,3 +58,59 @@ def test_strategy_names_are_checked():
 
     with pytest.raises(ValueError, match="mirrored"):
         distributed.make_strategy("horovod")
+
+
+# --------------------------------------------------------------------------- clusters, without one
+
+CLUSTER = {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 1}}
+
+
+def test_tf_config_names_this_worker_and_bad_ones_say_how_to_fix_them():
+    from gan_course.speed import distributed
+
+    assert distributed.worker_info("") == distributed.Worker(rank=0, count=1)
+    worker = distributed.worker_info(json.dumps(CLUSTER))
+    assert (worker.rank, worker.count, worker.is_chief) == (1, 2, False)
+    with_chief = {"cluster": {"chief": ["a:1"], "worker": ["b:1"]}, "task": {"type": "worker", "index": 0}}
+    assert distributed.worker_info(json.dumps(with_chief)) == distributed.Worker(rank=1, count=2)
+    with pytest.raises(ValueError, match="index 1 on the second machine"):
+        distributed.worker_info('{"cluster": {"worker": ["a:1"]}}')  # no "task"
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        distributed.worker_info(json.dumps({**CLUSTER, "task": {"type": "worker", "index": 2}}))
+
+
+def test_only_the_chief_backs_up_into_the_run_folder(tmp_path, monkeypatch):
+    from gan_course.speed import distributed
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    run = tmp_path / "run"
+    assert distributed.backup_dir(run, distributed.Worker(0, 2)) == run / "backup"
+    other = distributed.backup_dir(run, distributed.Worker(1, 2))
+    assert run not in other.parents and other == distributed.backup_dir(run, distributed.Worker(1, 2))
+    assert other != distributed.backup_dir(tmp_path / "another_run", distributed.Worker(1, 2))
+
+
+@pytest.mark.parametrize(
+    ("trained", "gathered", "runs"),
+    [(2, [2, 2], 1), (2, [2, 1], 2), (2, [2, 3], 1), (1, [1, 0], 3), (2, [2, 0], None)],
+    ids=["same", "this-worker-ahead", "other-ahead", "other-never-saved", "too-far-apart"],
+)
+def test_worker_backups_resume_from_the_epoch_every_worker_saved(tmp_path, monkeypatch, trained, gathered, runs):
+    # This process backs up `trained` of 3 epochs; `gathered` fakes every worker's last backup.
+    import keras
+    import numpy as np
+
+    from gan_course.speed import distributed
+
+    x = np.ones((8, 2), "float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    model.fit(x, x[:, :1], epochs=trained, verbose=0, callbacks=[distributed.WorkerBackup(tmp_path / "backup")])
+    monkeypatch.setattr(distributed, "_all_gather", lambda strategy, mine: [mine, *gathered[1:]])
+    again = distributed.WorkerBackup(tmp_path / "backup")
+    if runs is None:
+        with pytest.raises(RuntimeError, match="--fresh"):
+            model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[again])
+        return
+    history = model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[again])
+    assert again.resumed_from == min(gathered) and len(history.history["loss"]) == runs
