@@ -211,7 +211,7 @@ def test_load_arrays_checks_real_folders(tmp_path):
         datasets.load_arrays(info, 16)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        x, y, classes = datasets.load_arrays(info, 16, on_bad="skip")
+        x, _, classes = datasets.load_arrays(info, 16, on_bad="skip")
     assert x.shape == (6, 16, 16, 3) and classes == ["."]
     assert any("Skipped 1 of 7" in str(w.message) for w in record)
 

@@ -23,7 +23,7 @@ PAYLOAD = bytes(range(256)) * 400  # 100 KB
 class _Handler(http.server.BaseHTTPRequestHandler):
     files: dict = {}
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         if self.path == "/stall":  # headers, then nothing: a server that stopped sending
             self.send_response(200)
             self.send_header("Content-Length", "1000")

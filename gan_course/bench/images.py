@@ -53,14 +53,14 @@ def write_pngs(folder: Path, n: int, size: int = 32, damaged: int = 3, seed: int
 def run(n: int = 60_000, size: int = 32, workers: int | None = None, folder: str | None = None,
         cores: int | None = None) -> dict:
     if cores:
-        os.sched_setaffinity(0, list(sorted(os.sched_getaffinity(0)))[:cores])
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     scratch = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="gan-course-bench-images-"))
     cache = Path(tempfile.mkdtemp(prefix="gan-course-bench-cache-"))
     os.environ["GAN_COURSE_CACHE"] = str(cache)  # a private verdict cache: the first check is a real first
-    from gan_course import data
-
     import tensorflow as tf
+
+    from gan_course import data
 
     tf.io.decode_image(tf.io.encode_png(tf.zeros((2, 2, 3), tf.uint8)), channels=3)  # load TF's kernels untimed
     try:

@@ -15,9 +15,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from gan_course.data import DataError, check_images, download_file, is_offline, keras_home, list_image_files
+from gan_course.data import (
+    DataError,
+    check_images,
+    download_file,
+    is_offline,
+    keras_home,
+    list_image_files,
+)
 from gan_course.metrics.distances import frechet_distance
-
 
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 _INCEPTION_HOST = "storage.googleapis.com"
