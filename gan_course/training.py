@@ -91,10 +91,11 @@ class DCGAN(TwoPlayerGAN):
     def alternating_step(self, real_images, z):
         with tf.GradientTape() as g_tape:
             fake_images = self.generator(z, training=True)
-            # 1. Discriminator: push D(x) up and D(G(z)) down. Not part of G's gradient.
-            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                d_loss, real_logits, fake_logits = self.discriminator_loss(real_images, fake_images)
-            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
+            # 1. Discriminator: push D(x) up and D(G(z)) down. Its move is not part of G's gradient.
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    d_loss, real_logits, fake_logits = self.discriminator_loss(real_images, fake_images)
+                self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             # 2. Generator: the updated D judges the same fakes; only G's weights move.
             g_loss = self.g_loss_fn(self.discriminator(fake_images, training=True))
         self.move(g_tape, g_loss, self.g_optimizer, self.generator)

@@ -94,11 +94,12 @@ class ConditionalGAN(TwoPlayerGAN):
         z = self.sample_noise(tf.shape(real_images)[0])
         with tf.GradientTape() as g_tape:
             fake_images = self.generator([z, labels], training=True)
-            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                real_logits = self.discriminator([real_images, labels], training=True)
-                fake_logits = self.discriminator([fake_images, labels], training=True)
-                d_loss = losses.discriminator_loss(real_logits, fake_logits)
-            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
+            with g_tape.stop_recording():  # D's move is not part of G's gradient
+                with tf.GradientTape() as d_tape:
+                    real_logits = self.discriminator([real_images, labels], training=True)
+                    fake_logits = self.discriminator([fake_images, labels], training=True)
+                    d_loss = losses.discriminator_loss(real_logits, fake_logits)
+                self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = losses.generator_loss(self.discriminator([fake_images, labels], training=True))
         self.move(g_tape, g_loss, self.g_optimizer, self.generator)
         return self.log(d_loss=d_loss, g_loss=g_loss)

@@ -107,12 +107,13 @@ class InfoGAN(TwoPlayerGAN):
         z, category, continuous = self.sample_inputs(tf.shape(real_images)[0])
         with tf.GradientTape() as g_tape:
             fake_images = self.generator([z, category, continuous], training=True)
-            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                real_score, _, _ = self.discriminator(real_images, training=True)
-                fake_score, cat_logits, cont_mean = self.discriminator(fake_images, training=True)
-                _, _, info = self.info_loss(category, continuous, cat_logits, cont_mean)
-                d_loss = losses.discriminator_loss(real_score, fake_score) + info
-            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
+            with g_tape.stop_recording():  # D's move is not part of G's gradient
+                with tf.GradientTape() as d_tape:
+                    real_score, _, _ = self.discriminator(real_images, training=True)
+                    fake_score, cat_logits, cont_mean = self.discriminator(fake_images, training=True)
+                    _, _, info = self.info_loss(category, continuous, cat_logits, cont_mean)
+                    d_loss = losses.discriminator_loss(real_score, fake_score) + info
+                self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             fake_score, cat_logits, cont_mean = self.discriminator(fake_images, training=True)
             l_cat, l_cont, info = self.info_loss(category, continuous, cat_logits, cont_mean)
             g_loss = losses.generator_loss(fake_score) + info

@@ -106,9 +106,10 @@ class PairedGAN(TwoPlayerGAN):
         x, y = tf.convert_to_tensor(data[0]), tf.convert_to_tensor(data[1])
         with tf.GradientTape() as g_tape:
             y_hat = self.generator(x, training=True)
-            with g_tape.stop_recording(), tf.GradientTape() as d_tape:
-                d_loss = losses.discriminator_loss(self.judge(x, y), self.judge(x, y_hat))
-            self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
+            with g_tape.stop_recording():  # D's move is not part of G's gradient
+                with tf.GradientTape() as d_tape:
+                    d_loss = losses.discriminator_loss(self.judge(x, y), self.judge(x, y_hat))
+                self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = self.g_loss_fn(self.judge(x, y_hat), y, y_hat)
         self.move(g_tape, g_loss, self.g_optimizer, self.generator)
         return self.log(d_loss=d_loss, g_loss=g_loss, l1=losses.l1_loss(y, y_hat))
