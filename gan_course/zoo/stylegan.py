@@ -33,6 +33,7 @@ from keras import layers, ops
 
 from gan_course import losses
 from gan_course.gan import TwoPlayerGAN
+from gan_course.speed import precision
 
 __all__ = [
     "ConstantInput",
@@ -189,12 +190,18 @@ class NoiseInjection(layers.Layer):
 
 
 def mapping_network(latent_dim: int, w_dim: int | None = None, n_layers: int = 4, name: str = "mapping"):
-    """z -> w: normalise z to the unit sphere, then ``n_layers`` Dense + LeakyReLU(0.2) (the paper: 8 layers of 512)."""
+    """z -> w: StyleGAN's pixel norm (z divided by its root mean square: the unit vector times
+    sqrt(latent_dim)), then ``n_layers`` Dense + LeakyReLU(0.2) (the paper: 8 layers of 512).
+
+    He-normal weights keep w's coordinates of order 1, the scale the styles' affine maps expect:
+    with the unit vector alone (coordinates ~ 1/sqrt(d)) every w drew nearly the same style.
+    """
     w_dim = int(w_dim or latent_dim)
     z = keras.Input(shape=(latent_dim,), name="z")
     x = layers.UnitNormalization(name="normalise_z")(z)
+    x = layers.Rescaling(math.sqrt(latent_dim), name="pixel_norm")(x)
     for i in range(n_layers):
-        x = layers.LeakyReLU(0.2)(layers.Dense(w_dim, name=f"dense_{i + 1}")(x))
+        x = layers.LeakyReLU(0.2)(layers.Dense(w_dim, kernel_initializer="he_normal", name=f"dense_{i + 1}")(x))
     return keras.Model(z, x, name=name)
 
 
@@ -284,8 +291,11 @@ class StyleGAN(TwoPlayerGAN):
     regularisation: with probability ``mixing`` a sample takes a second code's w from a random
     layer on (Karras et al. 2019, sec. 3.1; the paper uses 0.9).
 
-    Not StyleGAN's whole recipe: no R1 penalty, no lower learning rate for the mapping network,
-    no residual discriminator or minibatch-stddev layer; those matter at 1024x1024, not here.
+    Optimizers (StyleGAN2's): Adam(2e-3, beta_1=0, beta_2=0.99) for the synthesis network and
+    100x less, 2e-5, for the mapping network (Karras et al. 2019, appendix C: at the same rate
+    the mapping network collapses to one w); Adam(2e-4, beta_1=0.5) for the DCGAN-style
+    discriminator. Not StyleGAN's whole recipe: no R1 penalty, no residual discriminator or
+    minibatch-stddev layer; those matter at 1024x1024, not here.
     """
 
     def __init__(self, mapping, synthesis, discriminator, mixing: float = 0.9, seed=None, **kwargs):
@@ -295,6 +305,17 @@ class StyleGAN(TwoPlayerGAN):
         self.n_styles = int(synthesis.input_shape[0][1])
         self.noise_shapes = [tuple(int(d) for d in s[1:]) for s in synthesis.input_shape[1:]]
         self.mixing = float(mixing)
+
+    def default_optimizers(self):
+        return keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.0, beta_2=0.99)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, mapping_optimizer=None, **kwargs):
+        """``g_optimizer`` moves the synthesis network, ``mapping_optimizer`` the mapping network
+        (default Adam(2e-5, beta_1=0, beta_2=0.99): a hundredth of the synthesis rate)."""
+        super().compile(d_optimizer, g_optimizer, **kwargs)
+        mapping_optimizer = mapping_optimizer or keras.optimizers.Adam(2e-5, beta_1=0.0, beta_2=0.99)
+        self.mapping_optimizer = precision.wrap_optimizer(mapping_optimizer, self.mapping)
+        self.mapping_optimizer.build(self.mapping.trainable_variables)
 
     def styles(self, n):
         """ws (n, n_styles, w_dim) for a batch, with style-mixing regularisation."""
@@ -313,12 +334,13 @@ class StyleGAN(TwoPlayerGAN):
         real = data[0] if isinstance(data, (tuple, list)) else data
         n = tf.shape(real)[0]
         noises = [keras.random.normal((n,) + s, seed=self.seed_generator) for s in self.noise_shapes]
-        with tf.GradientTape() as g_tape:
+        with tf.GradientTape(persistent=True) as g_tape:  # persistent: two moves, synthesis and mapping
             fake = self.synthesis([self.styles(n), *noises], training=True)
             with g_tape.stop_recording(), tf.GradientTape() as d_tape:
                 d_loss = losses.discriminator_loss(self.discriminator(real, training=True),
                                                    self.discriminator(fake, training=True))
             self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = losses.generator_loss(self.discriminator(fake, training=True))
-        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        self.move(g_tape, g_loss, self.g_optimizer, self.synthesis)
+        self.move(g_tape, g_loss, self.mapping_optimizer, self.mapping)
         return self.log(d_loss=d_loss, g_loss=g_loss)
