@@ -3,9 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+WEB    := site/node_modules/.installed
 PRESET ?= cpu
 
-.PHONY: help train test lab strip lock clean materials slides
+.PHONY: help train test lab strip lock clean materials slides site web-assets
 
 help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
@@ -13,6 +14,8 @@ help:
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
 	@echo "make slides  slides with outputs: runs every notebook first (PRESET=$(PRESET))"
+	@echo "make site    the course website in build/site/$(PRESET)/html: lessons with outputs, flashcards, slides (PRESET=$(PRESET))"
+	@echo "make web-assets  reveal.js, MathJax, RequireJS, jQuery for offline slides and the site (npm ci in site/)"
 	@echo "make strip   remove outputs from the notebooks before committing"
 	@echo "make lock    re-pin requirements.txt from requirements.in"
 
@@ -33,11 +36,22 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-materials: $(STAMP)
+# The JavaScript that slides and the site serve themselves (offline), from the npm registry.
+$(WEB): site/package.json site/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the slides' JavaScript: apt-get install npm"; exit 1; }
+	cd site && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+web-assets: $(WEB)
+
+materials: $(STAMP) $(WEB)
 	$(BIN)/python -m gan_course.teaching.materials
 
-slides: $(STAMP)
+slides: $(STAMP) $(WEB)
 	$(BIN)/python -m gan_course.teaching.slides build --execute --preset $(PRESET) --out build/materials/slides-executed
+
+site: $(STAMP) $(WEB)
+	GAN_COURSE_OFFLINE=$${GAN_COURSE_OFFLINE:-1} $(BIN)/python -m gan_course.teaching.site --preset $(PRESET)
 
 strip: $(STAMP)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb

@@ -1,6 +1,8 @@
 """Lecture slides: slide metadata on every lesson, the tagging tool, and the reveal.js build."""
 
 import json
+import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -77,7 +79,7 @@ def materials_build(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("materials")
     start = time.perf_counter()
-    built = materials.build_materials(out, verbose=False)
+    built = materials.build_materials(out, verbose=False, offline=False)  # the offline copy: test_offline_decks_*
     built["seconds"] = time.perf_counter() - start
     return built
 
@@ -156,3 +158,61 @@ def test_materials_build_stops_on_deck_problems(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "has 0 cards" in err and "--lenient" in err
     assert not (tmp_path / "out" / "gan-course.apkg").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline decks: the JavaScript copied from site/node_modules (make web-assets), no CDN left.
+
+CDN_HOSTS = ("unpkg.com", "cdnjs.cloudflare.com", "cdn.jsdelivr.net", "fonts.googleapis.com")
+
+
+def _needs_web_assets():
+    if not (slides.web_assets_dir() / "reveal.js" / "package.json").is_file():
+        if os.environ.get("CI"):
+            pytest.fail("site/node_modules is missing: .ci/run installs it with `make web-assets`")
+        pytest.skip("the slides' npm packages are not installed (make web-assets)")
+
+
+def test_offline_decks_load_nothing_from_other_hosts(tmp_path):
+    _needs_web_assets()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n$G(z)$"), nbformat.v4.new_markdown_cell("## Two")]
+    nbformat.write(nb, tmp_path / "01_t.ipynb")
+    written = slides.build_slides(tmp_path / "decks", [tmp_path / "01_t.ipynb"], assets="vendor", verbose=False)
+    html = written[0].read_text()
+    loaded = re.findall(r'(?:src|href)="([^"#]+)"', html) + re.findall(r"import mermaid from '([^']+)'", html)
+    assert loaded, "the deck loads scripts and styles"
+    assert not [u for u in loaded if any(host in u for host in CDN_HOSTS)], loaded
+    for url in loaded:
+        if url.startswith("data:"):
+            continue
+        assert (written[0].parent / url.split("?")[0]).is_file(), f"{url} is referenced but not copied"
+    vendor = tmp_path / "decks" / "vendor"
+    for rel in ("reveal.js/plugin/notes/notes.js", "mathjax/jax/output/CommonHTML/jax.js",
+                "mathjax/fonts/HTML-CSS/TeX/woff/MathJax_Main-Regular.woff", "mathjax/extensions/Safe.js"):
+        assert (vendor / rel).is_file(), rel
+    theme = (vendor / "reveal.js/dist/theme/white.css").read_text()
+    assert "googleapis" not in theme, "the offline theme's fonts ship with reveal.js"
+    assert 'href="vendor/reveal.js/dist/theme/white.css"' in html
+
+
+def test_web_assets_missing_says_how_to_install_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make web-assets"):
+        slides.copy_web_assets(tmp_path / "out", source=tmp_path / "no_node_modules")
+
+
+def test_offline_urls_are_relative_to_the_deck():
+    urls = slides.offline_urls("../vendor/")
+    assert urls["reveal_url_prefix"] == "../vendor/reveal.js"
+    assert urls["mathjax_url"].startswith("../vendor/mathjax/MathJax.js?config=")
+    assert urls["mermaid_js_url"].startswith("data:text/javascript,")
+
+
+def test_offline_materials_build_copies_the_assets_once_per_folder(tmp_path):
+    _needs_web_assets()
+    from gan_course.teaching import materials
+
+    built = materials.build_materials(tmp_path, verbose=False)
+    assert (tmp_path / "slides" / "vendor" / "require.js").is_file()
+    assert built["slides_executed"] == []
+    assert all("unpkg.com" not in p.read_text() for p in built["slides"])

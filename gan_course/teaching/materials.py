@@ -6,16 +6,22 @@ writes, offline, from the flashcard files and the notebooks:
 
 - ``build/materials/gan-course.apkg``: the Anki deck (one sub-deck per lesson);
 - ``build/materials/flashcards.csv``: the same cards as a spreadsheet;
-- ``build/materials/slides/NN_name.slides.html``: reveal.js slides for every lesson.
+- ``build/materials/slides/NN_name.slides.html``: reveal.js slides for every lesson, without
+  outputs, with reveal.js, RequireJS, jQuery and MathJax copied into ``slides/vendor/`` so the
+  decks work in a lecture hall without internet (``--cdn``: load them from CDNs instead);
+- with ``--execute``: ``build/materials/slides-executed/``, the same decks with each lesson's
+  outputs (figures, scores), from the site's cache of executed lessons
+  (:mod:`gan_course.teaching.site`: a lesson runs under ``--preset`` only if it changed since
+  its last run).
 
 The deck is validated first (schema, unique IDs, every card's section a heading of its
 notebook, every exercise's cards existing); any problem stops the build with the list.
-``--execute`` runs each notebook first (``--preset``) so the slides carry its figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -33,12 +39,16 @@ def build_materials(
     slides: bool = True,
     strict: bool = True,
     verbose: bool = True,
+    offline: bool = True,
 ) -> dict:
     """Validate the deck, export it to Anki and CSV, build every lesson's slides.
 
-    Returns ``{"apkg": path, "csv": path, "slides": [paths], "cards": n, "lessons": n,
-    "problems": [...]}``. With ``strict=False`` deck problems are printed and the lessons that
-    load are still exported (for authors while a lesson is half-written).
+    Returns ``{"apkg": path, "csv": path, "slides": [paths], "slides_executed": [paths],
+    "cards": n, "lessons": n, "problems": [...]}``. With ``strict=False`` deck problems are
+    printed and the lessons that load are still exported (for authors while a lesson is
+    half-written). ``offline=True`` copies the decks' JavaScript next to them (needs the npm
+    packages: ``make web-assets``); ``execute=True`` adds decks with outputs, executed under
+    ``preset`` (default ``$GAN_COURSE_PRESET``, else ``smoke``) through the site's cache.
     """
     from gan_course.teaching.slides import build_slides
 
@@ -56,19 +66,30 @@ def build_materials(
     if verbose:
         print(f"anki deck: {apkg} ({n_cards} cards in {len(lessons)} lessons)")
         print(f"csv:       {csv_path}")
-    slide_paths = []
+    slide_paths, executed_paths = [], []
+    assets = "vendor" if offline else None
     if slides:
-        slide_paths = build_slides(out_dir / "slides", notebooks_dir(), execute=execute, preset=preset,
-                                   reveal_prefix=reveal_prefix, verbose=verbose)
-    return {"apkg": apkg, "csv": csv_path, "slides": slide_paths, "cards": n_cards, "lessons": len(lessons),
-            "problems": problems}
+        slide_paths = build_slides(out_dir / "slides", notebooks_dir(), reveal_prefix=reveal_prefix,
+                                   verbose=verbose, assets=assets)
+    if slides and execute:
+        from gan_course.teaching.site import execute_lessons
+
+        runs = execute_lessons(preset or os.environ.get("GAN_COURSE_PRESET") or "smoke", notebooks_dir(),
+                               verbose=verbose)
+        executed_paths = build_slides(out_dir / "slides-executed", [run["path"] for run in runs],
+                                      reveal_prefix=reveal_prefix, verbose=verbose, assets=assets)
+    return {"apkg": apkg, "csv": csv_path, "slides": slide_paths, "slides_executed": executed_paths,
+            "cards": n_cards, "lessons": len(lessons), "problems": problems}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gan_course.teaching.materials",
                                      description="Build the Anki deck, the CSV and every lesson's slides.")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: build/materials)")
-    parser.add_argument("--execute", action="store_true", help="run the notebooks so the slides show outputs")
+    parser.add_argument("--execute", action="store_true",
+                        help="also decks with outputs (slides-executed/): runs the lessons that changed since their last run")
+    parser.add_argument("--cdn", action="store_true",
+                        help="decks load reveal.js and MathJax from CDNs (no vendor/ copy; needs internet to view)")
     parser.add_argument("--preset", default=None, help="preset for --execute (default $GAN_COURSE_PRESET or smoke)")
     parser.add_argument("--reveal-prefix", default=None, help="URL or relative path of a local reveal.js copy")
     parser.add_argument("--no-slides", action="store_true", help="only the Anki deck and the CSV")
@@ -76,8 +97,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         build_materials(args.out, execute=args.execute, preset=args.preset, reveal_prefix=args.reveal_prefix,
-                        slides=not args.no_slides, strict=not args.lenient)
-    except DeckError as err:
+                        slides=not args.no_slides, strict=not args.lenient, offline=not args.cdn)
+    except (DeckError, FileNotFoundError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

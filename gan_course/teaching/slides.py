@@ -10,9 +10,12 @@ Two jobs, both runnable from the command line (``python -m gan_course.teaching.s
   (what ``jupyter nbconvert --to slides`` runs), either from the output-free notebooks (a
   lecturer who runs the code live) or after executing them under a preset (slides with figures).
 
-The HTML loads reveal.js, RequireJS and MathJax from public CDNs when it is opened; building
-needs no network. To present offline, pass ``reveal_prefix`` pointing at a local reveal.js copy
-(see ``docs/lecturers.md``).
+Offline decks (``assets=``, what ``make materials`` builds): nbconvert's template loads reveal.js,
+RequireJS, jQuery and MathJax from public CDNs when a deck is opened, so without internet a deck
+is one unstyled page with raw ``$G$``. :func:`copy_web_assets` copies those libraries from the npm
+packages pinned in ``site/package.json`` (``npm ci`` in ``site/``, run by ``make materials``) next
+to the decks, and ``build_slides(..., assets="vendor")`` points every deck at that copy: the page
+then loads nothing from another host. Without ``assets`` the decks use the CDNs (nothing to copy).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,6 +39,9 @@ __all__ = [
     "tag_cells",
     "slide_count",
     "build_slides",
+    "web_assets_dir",
+    "copy_web_assets",
+    "offline_urls",
     "main",
 ]
 
@@ -131,6 +138,74 @@ def _lesson_notebooks(notebooks: str | Path | None) -> list[Path]:
     return found
 
 
+# ---------------------------------------------------------------------------------------------
+# Offline decks: the page's JavaScript from npm packages, copied next to the decks.
+
+# The npm packages (pinned in site/package.json) and the files of each that a deck loads. reveal.js
+# stays at 4.0.2, the version nbconvert's slide template is written for; MathJax 2 likewise (the
+# template configures MathJax.Hub); the deck asks for the CommonHTML output, its web fonts and
+# the TeX extensions (MathJax loads those on demand, so the whole folders are copied).
+_WEB_FILES = {
+    "reveal.js": ["dist/reveal.js", "dist/reveal.css", "dist/theme", "plugin/notes", "LICENSE"],
+    "requirejs": ["require.js"],
+    "jquery": ["dist/jquery.min.js", "LICENSE.txt"],
+    "mathjax": ["MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "extensions", "jax/input/TeX",
+                "jax/output/CommonHTML", "jax/element", "fonts/HTML-CSS/TeX/woff", "LICENSE"],
+}
+# nbconvert's template also imports Mermaid as an ES module for diagrams in markdown. The lessons
+# have none, so the deck imports an empty stand-in, inline (a module file would be refused by the
+# browser when the deck is opened as a file://), instead of fetching Mermaid from a CDN.
+_MERMAID_STUB = "data:text/javascript,export default {initialize() {}};"
+
+
+def web_assets_dir() -> Path:
+    """``site/node_modules``, where ``npm ci`` (run by ``make materials``/``make site``) installs the
+    packages pinned in ``site/package.json``."""
+    return project_root(Path(__file__).resolve().parent) / "site" / "node_modules"
+
+
+def copy_web_assets(dest: str | Path, source: str | Path | None = None) -> Path:
+    """Copy reveal.js, RequireJS, jQuery and the parts of MathJax a deck uses into ``dest``.
+
+    ``dest`` gets ``reveal.js/``, ``require.js``, ``jquery.min.js`` and ``mathjax/`` (about 8 MB).
+    Raises ``FileNotFoundError`` with the fix when the npm packages are not installed.
+    """
+    source = Path(source) if source is not None else web_assets_dir()
+    missing = [name for name in _WEB_FILES if not (source / name / "package.json").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"the slides' JavaScript packages {missing} are not installed in {source}. Install them with "
+            "`make web-assets` (runs `npm ci` in site/; needs Node.js and npm, e.g. `apt-get install npm`), "
+            "or build decks that load them from CDNs (`--cdn`).")
+    dest = Path(dest)
+    for package, files in _WEB_FILES.items():
+        for rel in files:
+            src = source / package / rel
+            if package in ("reveal.js", "mathjax"):  # folders that keep their layout
+                target = dest / package / rel
+            else:  # single scripts: dest/require.js, dest/jquery.min.js (and the licence)
+                target = dest / (src.name if src.suffix == ".js" else f"{package}-{src.name}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(src, target)
+    return dest
+
+
+def offline_urls(prefix: str) -> dict:
+    """SlidesExporter settings that load everything from ``prefix`` (a path relative to the deck,
+    where :func:`copy_web_assets` copied the files)."""
+    prefix = prefix.rstrip("/")
+    return {
+        "reveal_url_prefix": f"{prefix}/reveal.js",
+        "require_js_url": f"{prefix}/require.js",
+        "jquery_url": f"{prefix}/jquery.min.js",
+        "mathjax_url": f"{prefix}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
+        "mermaid_js_url": _MERMAID_STUB,
+    }
+
+
 def build_slides(
     out_dir: str | Path,
     notebooks: str | Path | list | None = None,
@@ -139,14 +214,21 @@ def build_slides(
     reveal_prefix: str | None = None,
     timeout: int = 1800,
     verbose: bool = True,
+    assets: str | None = None,
 ) -> list[Path]:
     """Write ``<out_dir>/NN_name.slides.html`` for every lesson notebook; returns the paths.
 
     ``notebooks``: a folder (default: the project's ``notebooks/``) or a list of notebook files.
     ``execute=True`` runs each notebook first, in its own folder, under ``preset`` (default: the
     ``GAN_COURSE_PRESET`` variable, else ``smoke``), so the slides show its figures; otherwise the
-    slides show code without outputs. Cells without a slide type get the default from
-    :func:`default_slide_type` in the copy that is converted; the notebook files are not changed.
+    slides show code without outputs (or the outputs a notebook already has: pass executed copies,
+    e.g. from the site's cache, for decks with figures and no run). Cells without a slide type get
+    the default from :func:`default_slide_type` in the copy that is converted; the notebook files
+    are not changed.
+
+    ``assets``: a path relative to the decks where :func:`copy_web_assets` put the JavaScript
+    (``"vendor"`` copies it into ``out_dir/vendor`` first; another value, e.g. ``"../vendor"``,
+    expects it there): the decks then work offline. ``None`` loads it from CDNs.
     """
     import nbformat
     from nbconvert import SlidesExporter
@@ -156,6 +238,14 @@ def build_slides(
     out_dir.mkdir(parents=True, exist_ok=True)
     # Scroll slides taller than the screen (a code cell with its figure often is), number them.
     exporter = SlidesExporter(reveal_scroll=True, reveal_number="c/t")
+    if assets:
+        if "/" not in assets.strip("/"):  # a folder beside the decks: put the files there
+            copy_web_assets(out_dir / assets)
+        for name, value in offline_urls(assets).items():
+            setattr(exporter, name, value)
+        # nbconvert's default theme, "simple", imports Google web fonts; "white" uses the font
+        # that ships with reveal.js.
+        exporter.reveal_theme = "white"
     if reveal_prefix:
         exporter.reveal_url_prefix = reveal_prefix
     written = []
@@ -206,7 +296,9 @@ def main(argv=None) -> int:
     build.add_argument("--out", type=Path, default=Path("build/materials/slides"))
     build.add_argument("--execute", action="store_true", help="run each notebook first: slides with outputs")
     build.add_argument("--preset", default=None, help="preset for --execute (default $GAN_COURSE_PRESET or smoke)")
-    build.add_argument("--reveal-prefix", default=None, help="URL or relative path of a reveal.js copy (offline)")
+    build.add_argument("--cdn", action="store_true",
+                       help="load reveal.js, MathJax etc. from CDNs instead of a copy in <out>/vendor (needs internet to view)")
+    build.add_argument("--reveal-prefix", default=None, help="URL or relative path of another reveal.js copy")
     build.add_argument("--timeout", type=int, default=1800, help="seconds one cell may run with --execute")
     build.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: every lesson)")
     args = parser.parse_args(argv)
@@ -220,7 +312,7 @@ def main(argv=None) -> int:
             print(f"{path}: {count} cell(s) {'without a slide type' if args.check else 'tagged'}")
         return 1 if (args.check and untagged) else 0
     build_slides(args.out, args.notebooks or None, execute=args.execute, preset=args.preset,
-                 reveal_prefix=args.reveal_prefix, timeout=args.timeout)
+                 reveal_prefix=args.reveal_prefix, timeout=args.timeout, assets=None if args.cdn else "vendor")
     return 0
 
 
