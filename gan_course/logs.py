@@ -34,6 +34,8 @@ KNOWN_NOISE = (
     re.compile(r"cuda_platform\.cc:\d+\] failed call to cuInit"),
     re.compile(r"port\.cc:\d+\] oneDNN custom operations are on"),
     re.compile(r"cudart_stub\.cc:\d+\] Could not find cuda drivers"),
+    re.compile(r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"),
+    re.compile(r"^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$"),
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
 )
 
