@@ -77,6 +77,8 @@ def test_flashcard_page_has_every_card_folded_with_its_answer():
     assert page.count('<details class="card"') == len(lesson.cards)
     for card in lesson.cards:
         assert f'id="{card.id}"' in page and card.answer.strip() in page
+    sections = [line for line in page.splitlines() if line.startswith("## ") and line != "## Exercises"]
+    assert len(sections) == len(set(sections)) == len({c.section for c in lesson.cards}), "one heading per section"
     for exercise in lesson.exercises:
         assert f"**{exercise.id}**" in page
         assert all(f"(#{c})" in page for c in exercise.cards), "exercises link to their cards"

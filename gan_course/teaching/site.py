@@ -190,7 +190,7 @@ def _home_page(runs: list[dict], preset: str) -> str:
     for run in runs:
         source = ROOT / "notebooks" / f"{run['lesson']}.ipynb"
         name = run["lesson"]
-        rows.append(f"| [{_table_cell(lesson_title(source))}](lessons/{name}.ipynb) "
+        rows.append(f"| [{name[:2]} · {_table_cell(lesson_title(source))}](lessons/{name}.ipynb) "
                     f"| {run['seconds']:.0f} s | {_table_cell(lesson_time(source))} "
                     f"| [cards](flashcards/{name}.md) "
                     f"| [slides](slides/{name}.slides.html){{: data-static }}, "
@@ -231,23 +231,25 @@ and "with outputs" from this site's run. They work without internet.
 
 def _flashcard_page(lesson, title: str) -> str:
     lines = [f"# Flashcards: {title}", "",
-             f"{len(lesson.cards)} cards from `gan_course/teaching/cards/{lesson.name}.yaml`, in the order of the "
-             f"[lesson](../lessons/{lesson.name}.ipynb). Answer each question, then open its answer. In "
+             f"{len(lesson.cards)} cards from `gan_course/teaching/cards/{lesson.name}.yaml`, under the "
+             f"[lesson](../lessons/{lesson.name}.ipynb)'s sections. Answer each question, then open its answer. In "
              f"JupyterLab, `quiz(\"{lesson.name}\")` asks the same cards; `make materials` exports them to Anki.", ""]
-    section = None
+    by_section: dict[str, list] = {}  # the deck's order, each section's cards together
     for card in lesson.cards:
-        if card.section != section:
-            section = card.section
-            lines += [f"## {section}", ""]
-        lines += [f'<details class="card" id="{html.escape(card.id)}" markdown>',
-                  f"<summary>{html.escape(card.question)}</summary>", "",
-                  card.answer.strip(), "", f"<small>card <code>{html.escape(card.id)}</code></small>", "",
-                  "</details>", ""]
+        by_section.setdefault(card.section, []).append(card)
+    for section, cards in by_section.items():
+        lines += [f"## {section}", ""]
+        for card in cards:
+            lines += [f'<details class="card" id="{html.escape(card.id)}" markdown>',
+                      f"<summary>{html.escape(card.question)}</summary>", "",
+                      card.answer.strip(), "", f"<small>card <code>{html.escape(card.id)}</code></small>", "",
+                      "</details>", ""]
     if lesson.exercises:
         lines += ["## Exercises", "", "The lesson's last section asks these; `check(id, answer)` grades the "
                   "checkable ones in the notebook.", ""]
         for exercise in lesson.exercises:
-            cards = ", ".join(f"[{c}](#{c})" for c in exercise.cards)
+            here = {card.id for card in lesson.cards}  # a card of another lesson: its id, no link
+            cards = ", ".join(f"[{c}](#{c})" if c in here else f"`{c}`" for c in exercise.cards)
             lines += [f"- **{exercise.id}**: {exercise.prompt.strip()} (cards: {cards})"]
     return "\n".join(lines) + "\n"
 
