@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 from gan_course.paths import project_root
+from gan_course.teaching.flashcards import notebook_headings
 
 __all__ = [
     "lesson_key",
@@ -229,15 +230,16 @@ and "with outputs" from this site's run. They work without internet.
 """
 
 
-def _flashcard_page(lesson, title: str) -> str:
+def _flashcard_page(lesson, title: str, headings: list[str] | None = None) -> str:
     lines = [f"# Flashcards: {title}", "",
              f"{len(lesson.cards)} cards from `gan_course/teaching/cards/{lesson.name}.yaml`, under the "
              f"[lesson](../lessons/{lesson.name}.ipynb)'s sections. Answer each question, then open its answer. In "
              f"JupyterLab, `quiz(\"{lesson.name}\")` asks the same cards; `make materials` exports them to Anki.", ""]
-    by_section: dict[str, list] = {}  # the deck's order, each section's cards together
+    by_section: dict[str, list] = {}  # each section's cards together, sections in the lesson's order
     for card in lesson.cards:
         by_section.setdefault(card.section, []).append(card)
-    for section, cards in by_section.items():
+    order = {heading: i for i, heading in enumerate(headings or [])}
+    for section, cards in sorted(by_section.items(), key=lambda item: order.get(item[0], len(order))):
         lines += [f"## {section}", ""]
         for card in cards:
             lines += [f'<details class="card" id="{html.escape(card.id)}" markdown>',
@@ -318,7 +320,7 @@ def write_sources(runs: list[dict], preset: str, src: Path, html_dir: Path, verb
         lessons.append((name, f"{name[:2]} {title}"))
         shutil.copy(run["path"], src / "lessons" / f"{name}.ipynb")
         if name in deck:
-            (src / "flashcards" / f"{name}.md").write_text(_flashcard_page(deck[name], title), encoding="utf-8")
+            (src / "flashcards" / f"{name}.md").write_text(_flashcard_page(deck[name], title, notebook_headings(source)), encoding="utf-8")
         else:
             (src / "flashcards" / f"{name}.md").write_text(f"# Flashcards: {title}\n\nThis lesson has no cards yet.\n",
                                                          encoding="utf-8")
