@@ -22,9 +22,12 @@ class GANMonitor(keras.callbacks.Callback):
     Grids go to ``out_dir/epoch_NNN.png`` (numbered by absolute epoch, so a resumed run
     continues the series) and stay in ``self.grids`` as arrays. On several machines
     (``TF_CONFIG``) every worker draws the grid but only the chief writes it.
+
+    The grids come from the model's ``sampling_generator`` (the moving average of G's weights
+    when ``TwoPlayerGAN(ema=...)`` keeps one), or from the attribute ``generator_attr`` names.
     """
 
-    def __init__(self, fixed_noise, out_dir=None, every: int = 1, generator_attr: str = "generator"):
+    def __init__(self, fixed_noise, out_dir=None, every: int = 1, generator_attr: str | None = None):
         super().__init__()
         self.fixed_noise = np.asarray(fixed_noise, dtype="float32")
         # Only the chief of a cluster writes files (see gan_course.speed.distributed.is_chief).
@@ -37,7 +40,10 @@ class GANMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        generator = getattr(self.model, self.generator_attr)
+        attr = self.generator_attr
+        if attr is None:  # the EMA generator when the GAN keeps one
+            attr = "sampling_generator" if hasattr(self.model, "sampling_generator") else "generator"
+        generator = getattr(self.model, attr)
         images = keras.ops.convert_to_numpy(generator(self.fixed_noise, training=False))
         self.grids.append(images)
         if self.out_dir is not None:

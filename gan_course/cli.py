@@ -110,7 +110,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
               f"and models to its {out}; this worker's backup is in {backup.backup_dir}.")
         return {}
 
-    samples = keras.ops.convert_to_numpy(gan.generator(fixed_noise, training=False))
+    samples = keras.ops.convert_to_numpy(gan.sampling_generator(fixed_noise, training=False))  # EMA when on
     plotting.save_image_grid(samples, out / "samples.png", ncols=preset.grid_size)
     history = _read_history(history_csv) if history_csv.exists() else {}
     if history:
@@ -126,7 +126,8 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     from gan_course import metrics as gan_metrics
 
     test = data.load_mnist("test", source=mnist.source, verbose=False)
-    scores = gan_metrics.score_generator(gan.generator, test.images, n=min(preset.eval_samples, len(test)), seed=seed)
+    scores = gan_metrics.score_generator(gan.sampling_generator, test.images, n=min(preset.eval_samples, len(test)),
+                                         seed=seed)
     print(f"\nScores against {len(test):,} held-out test digits: {scores}")
     reference = gan_metrics.reference_values()
     real_ref, untrained_ref = reference["real_vs_real"], reference["untrained_generator"]

@@ -208,16 +208,16 @@ def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | N
         diverged=diverged,
         **{f"final_{k}": v for k, v in last.items()},
     )
-    scores = metrics.score_generator(gan.generator, test_images, n=cfg.eval_samples, seed=cfg.seed)
+    scores = metrics.score_generator(gan.sampling_generator, test_images, n=cfg.eval_samples, seed=cfg.seed)
     row.update({k: float(getattr(scores, k if k != "kid" else "kid_mean")) for k in _SCORE_FIELDS})
     if samples_dir is not None:
         noise = np.random.default_rng(12345).standard_normal((64, cfg.latent_dim)).astype("float32")
         samples_dir = Path(samples_dir)
         samples_dir.mkdir(parents=True, exist_ok=True)
-        np.save(samples_dir / f"{trial_stem(cfg)}.npy", np.asarray(gan.generator(noise, training=False)))
+        np.save(samples_dir / f"{trial_stem(cfg)}.npy", np.asarray(gan.sampling_generator(noise, training=False)))
     if models_dir is not None:
         Path(models_dir).mkdir(parents=True, exist_ok=True)
-        gan.generator.save(Path(models_dir) / f"{trial_stem(cfg)}.keras")
+        gan.sampling_generator.save(Path(models_dir) / f"{trial_stem(cfg)}.keras")
     return row
 
 

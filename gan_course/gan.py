@@ -8,7 +8,17 @@ brings progress bars, callbacks, history and ``BackupAndRestore`` for free. Ever
 - ``tracked``: the names of the numbers its step logs;
 - ``default_optimizers()`` when the paper's differ from DCGAN's Adam(2e-4, beta_1=0.5);
 - ``train_step``: which losses, in which order. Each player's move is one line,
-  ``self.move(tape, loss, optimizer, player)``.
+  ``self.move(tape, loss, optimizer, player)``, and the discriminator judges images with
+  ``self.score(images)``.
+
+Three stabilisers plug in here once, for every model (issue 16, "the stabilisers"):
+
+- ``ema=0.999``: an exponential moving average of G's weights (``gan_course.ema``), updated by
+  ``move`` after each generator move; ``sampling_generator`` (and so ``gan(z)``, the grids,
+  the scores and ``saving.save_gan``) is then the average;
+- ``augment="color,translation,cutout"``: DiffAugment (``gan_course.diffaugment``) inside
+  ``score``, so real and fake images are augmented alike in both players' steps;
+- two time scales (TTUR): ``compile`` takes each player's optimizer, with its own learning rate.
 
 **Alternating updates** mean one thing everywhere in the course: the discriminator moves first,
 on a batch of fakes; then the generator is judged by the *updated* discriminator on those same
@@ -25,10 +35,13 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from gan_course import diffaugment
+from gan_course.ema import GeneratorEMA
 from gan_course.speed import precision
 
 __all__ = [
     "TwoPlayerGAN",
+    "two_time_scale_optimizers",
     "check_image_shapes",
     "replica_info",
     "scale_for_replicas",
@@ -111,18 +124,31 @@ class TwoPlayerGAN(keras.Model):
         generator: maps z (first input when it has several) to an image.
         discriminator: maps an image (and whatever the subclass adds) to raw scores.
         latent_dim: size of z; read from the generator when omitted.
-        seed: seeds every random draw inside ``train_step`` (noise, labels, codes), for
-            repeatable runs.
+        seed: seeds every random draw inside ``train_step`` (noise, labels, codes,
+            augmentations), for repeatable runs.
+        ema: None (off, the default), a decay beta such as 0.999, or a ``GeneratorEMA``: keep an
+            exponential moving average of the generator's weights (``gan_course.ema``) and sample
+            from it (``sampling_generator``).
+        augment: None (off, the default), a DiffAugment policy such as
+            ``"color,translation,cutout"`` (``gan_course.diffaugment``), or a callable
+            ``augment(images, seed) -> images``; applied by ``score`` to every image the
+            discriminator judges during training, real or fake, in both players' steps.
     """
 
     tracked: tuple[str, ...] = ("d_loss", "g_loss")
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=None, ema=None, augment=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim) if latent_dim else _latent_dim(generator)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        if ema is not None and not isinstance(ema, GeneratorEMA):
+            ema = GeneratorEMA(generator, decay=ema)
+        self.ema = ema
+        if isinstance(augment, str):
+            diffaugment.policy_names(augment)  # an unknown name fails now, not at the first step
+        self.augment = augment or None
         self.trackers = [keras.metrics.Mean(name=name) for name in self.tracked]
         # G and D arrive built, so the GAN is too; BackupAndRestore needs that before fit.
         self.built = True
@@ -133,7 +159,16 @@ class TwoPlayerGAN(keras.Model):
         return keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """One optimizer per player (defaults: ``default_optimizers()``)."""
+        """One optimizer per player (defaults: ``default_optimizers()``).
+
+        Each player has its own optimizer, so each can have its own learning rate: the
+        two time-scale update rule (TTUR; Heusel et al. 2017, "GANs Trained by a Two Time-Scale
+        Update Rule Converge to a Local Nash Equilibrium", arXiv:1706.08500) proves convergence
+        when the discriminator learns on a faster time scale than the generator. In practice:
+        ``compile(d_optimizer=Adam(4e-4, beta_1=0.0, beta_2=0.9),
+        g_optimizer=Adam(1e-4, beta_1=0.0, beta_2=0.9))``, SAGAN's setting (Zhang et al. 2019),
+        or ``compile(*two_time_scale_optimizers())``.
+        """
         super().compile(optimizer=None, **kwargs)  # two optimizers, below, instead of Keras' one
         d_default, g_default = self.default_optimizers()
         # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
@@ -159,8 +194,32 @@ class TwoPlayerGAN(keras.Model):
         # The course's tf.data pipelines shuffle themselves; Keras would warn on shuffle=True.
         return super().fit(*args, shuffle=shuffle, **kwargs)
 
+    @property
+    def sampling_generator(self):
+        """The generator to draw samples from: the moving average when ``ema`` is on, else
+        the generator itself. ``gan(z)``, ``callbacks.GANMonitor``, the scores and
+        ``saving.save_gan`` use it."""
+        return self.generator if self.ema is None else self.ema.average
+
     def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+        return self.sampling_generator(inputs, training=training)
+
+    def augment_images(self, images):
+        """``images`` as the discriminator sees them in training: augmented by ``augment``
+        (one fresh random draw per call), or unchanged when it is off."""
+        if self.augment is None:
+            return images
+        if callable(self.augment):
+            return self.augment(images, self.seed_generator)
+        return diffaugment.diff_augment(images, self.augment, seed=self.seed_generator)
+
+    def score(self, images, training=True):
+        """The discriminator's raw scores of ``images`` during training: ``D(T(images))``, with
+        T the augmentation (DiffAugment; the identity when ``augment`` is off). Every step
+        judges real and fake images through this one method, so both are augmented alike, in
+        both players' steps; nothing else (sampling, scoring, saving) augments."""
+        images = self.augment_images(images) if training else images
+        return self.discriminator(images, training=training)
 
     def sample_noise(self, n):
         """n latent vectors z ~ N(0, I) from the model's own seeded stream (this replica's
@@ -183,3 +242,17 @@ class TwoPlayerGAN(keras.Model):
         weights = player.trainable_variables
         grads = tape.gradient(loss, weights, output_gradients=c)
         optimizer.apply_gradients(zip(grads, weights))
+        if self.ema is not None and player is self.generator:
+            self.ema.update(self.generator)  # w_ema <- beta * w_ema + (1 - beta) * w, after each G move
+
+
+def two_time_scale_optimizers(d_learning_rate=4e-4, g_learning_rate=1e-4, beta_1=0.0, beta_2=0.9):
+    """(discriminator's, generator's) Adam for the two time-scale update rule (TTUR).
+
+    Heusel et al. (2017, arXiv:1706.08500) give each player its own learning rate, the
+    discriminator's larger, so D tracks the current generator while G moves slowly. The
+    defaults are SAGAN's (Zhang et al. 2019, sec. 5: 4e-4 for D, 1e-4 for G, Adam with
+    beta_1 = 0, beta_2 = 0.9). Use: ``gan.compile(*two_time_scale_optimizers())``.
+    """
+    return (keras.optimizers.Adam(d_learning_rate, beta_1=beta_1, beta_2=beta_2),
+            keras.optimizers.Adam(g_learning_rate, beta_1=beta_1, beta_2=beta_2))

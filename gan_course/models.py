@@ -31,6 +31,7 @@ __all__ = [
     "default_upsamplings",
     "dcgan_generator",
     "dcgan_discriminator",
+    "spectral_norm_layer",
 ]
 
 
@@ -163,6 +164,28 @@ def _maybe_fast(model: keras.Model, fast_layers: bool) -> keras.Model:
     return use_fast_layers(model)
 
 
+def spectral_norm_layer(layer: layers.Layer, spectral_norm: bool = True) -> layers.Layer:
+    """``layer`` wrapped in Keras' ``SpectralNormalization`` (or itself when ``spectral_norm`` is False).
+
+    Spectral normalisation (Miyato, Kataoka, Koyama & Yoshida 2018, "Spectral Normalization for
+    Generative Adversarial Networks", arXiv:1802.05957) divides a kernel W by its largest
+    singular value sigma(W), so each layer is 1-Lipschitz and so is the whole discriminator
+    (LeakyReLU is too): D cannot grow arbitrarily steep, and G keeps getting useful gradients.
+    sigma(W) is estimated by power iteration (eq. 5-6): with u kept between steps,
+    ``v <- W u / ||W u||``, ``u <- W^T v / ||W^T v||``, ``sigma ~ v^T W u``; one iteration per
+    training call is enough because W changes little between steps. A conv kernel
+    (kh, kw, c_in, c_out) is treated as the matrix (kh * kw * c_in, c_out), as in the paper.
+
+    Keras' wrapper writes ``W / sigma`` back into the kernel at each training call, so the
+    saved model holds normalised weights and predicts with plain layers: it loads with
+    ``keras.saving.load_model(path, safe_mode=True)`` and nothing from the course.
+    """
+    if not spectral_norm:
+        return layer
+    # The wrapper casts the output to its own compute dtype: keep a float32 layer float32.
+    return layers.SpectralNormalization(layer, dtype=layer.dtype_policy)
+
+
 def dcgan_discriminator(
     image_shape=(28, 28, 1),
     width: int = 64,
@@ -171,6 +194,7 @@ def dcgan_discriminator(
     dropout: float = 0.3,
     name: str = "discriminator",
     fast_layers: bool = False,
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
 
@@ -178,6 +202,11 @@ def dcgan_discriminator(
     block on, dropout and LeakyReLU(0.2), then Flatten -> Dense(1). Dropout is the course's
     addition (the DCGAN paper's discriminator has none): on the small offline data sets it slows
     D's over-fitting; ``dropout=0`` gives the paper's network. ``fast_layers``: as for the generator.
+
+    ``spectral_norm=True`` wraps every Conv2D and the Dense in ``SpectralNormalization``
+    (``spectral_norm_layer``) and leaves batch norm out, as Miyato et al.'s SN-DCGAN
+    discriminator does: batch norm's learned scale would undo the bound spectral
+    normalisation puts on each layer.
     """
     h, w, _ = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
@@ -186,11 +215,14 @@ def dcgan_discriminator(
     image = keras.Input(shape=tuple(image_shape), name="image")
     x = image
     for i in range(n):
-        # A bias before batch norm is cancelled by its mean subtraction, so only layer 0 has one.
-        x = layers.Conv2D(
-            width * 2**i, kernel_size, strides=2, padding="same", use_bias=i == 0, kernel_initializer=dcgan_init()
-        )(x)
-        if i > 0:  # DCGAN: no batch norm on the discriminator's input layer
+        normalised = i > 0 and not spectral_norm  # DCGAN: no batch norm on the discriminator's input layer
+        # A bias before batch norm is cancelled by its mean subtraction, so only layers without it have one.
+        conv = layers.Conv2D(
+            width * 2**i, kernel_size, strides=2, padding="same", use_bias=not normalised,
+            kernel_initializer=dcgan_init()
+        )
+        x = spectral_norm_layer(conv, spectral_norm)(x)
+        if normalised:
             x = batch_norm()(x)
         # Dropout before LeakyReLU gives the same numbers as after (LeakyReLU(m x) = m LeakyReLU(x)
         # for a mask value m >= 0); in this order TensorFlow's graph optimiser does not trip over
@@ -200,5 +232,6 @@ def dcgan_discriminator(
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Flatten()(x)
     # float32 even under mixed precision: the loss needs the logit's full range.
-    logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32")(x)
+    logit = spectral_norm_layer(layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32"),
+                                spectral_norm)(x)
     return _maybe_fast(keras.Model(image, logit, name=name), fast_layers)

@@ -36,9 +36,14 @@ def save_model(model, path) -> Path:
 
 
 def save_gan(gan, folder) -> dict[str, Path]:
-    """Save ``gan.generator`` and ``gan.discriminator`` as portable ``.keras`` files in ``folder``."""
+    """Save the generator and ``gan.discriminator`` as portable ``.keras`` files in ``folder``.
+
+    The generator saved is ``gan.sampling_generator``: the moving average of G's weights when
+    the GAN keeps one (``TwoPlayerGAN(ema=...)``), the model whose samples the lesson showed.
+    """
     folder = Path(folder)
-    return {part: save_model(getattr(gan, part), folder / f"{part}.keras") for part in ("generator", "discriminator")}
+    parts = {"generator": getattr(gan, "sampling_generator", gan.generator), "discriminator": gan.discriminator}
+    return {part: save_model(model, folder / f"{part}.keras") for part, model in parts.items()}
 
 
 def load_gan_parts(folder) -> tuple[keras.Model, keras.Model]:

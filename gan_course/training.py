@@ -43,6 +43,10 @@ class DCGAN(TwoPlayerGAN):
             fakes (the course's meaning everywhere: see ``gan_course.gan``; one more D forward
             pass per step); ``"simultaneous"``: both gradients come from the same forward pass
             and both players move at once (the TensorFlow tutorial's order; the cheapest step).
+        r1_gamma: weight gamma of the R1 penalty ``(gamma / 2) E_x[||grad_x D(x)||^2]`` on real
+            images (``losses.r1_penalty``; Mescheder et al. 2018), added to D's loss; 0 (the
+            default) leaves it out.
+        ema, augment: generator EMA and DiffAugment, see ``gan_course.gan.TwoPlayerGAN``.
 
     Any pair of losses of raw scores plugs in through ``compile``: BCE and the non-saturating
     loss by default, LSGAN's or the hinge loss from ``gan_course.losses`` for the zoo.
@@ -53,13 +57,16 @@ class DCGAN(TwoPlayerGAN):
     tracked = ("d_loss", "g_loss", "d_real", "d_fake")
 
     def __init__(self, generator, discriminator, latent_dim=None, real_label=1.0, seed=None, update="alternating",
-                 **kwargs):
+                 r1_gamma=0.0, **kwargs):
         check_image_shapes(generator, discriminator)
         if update not in UPDATES:
             raise ValueError(f"update must be one of {UPDATES}, not {update!r}")
+        if r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be >= 0 (the R1 paper uses 10), got {r1_gamma!r}")
         super().__init__(generator, discriminator, latent_dim=latent_dim, seed=seed, **kwargs)
         self.update_order = update
         self.real_label = float(real_label)
+        self.r1_gamma = float(r1_gamma)
 
     def compile(self, d_optimizer=None, g_optimizer=None, d_loss_fn=losses.discriminator_loss,
                 g_loss_fn=losses.generator_loss, **kwargs):
@@ -83,10 +90,15 @@ class DCGAN(TwoPlayerGAN):
         return self.alternating_step(real_images, z)
 
     def discriminator_loss(self, real_images, fake_images):
-        """D's loss on a real and a fake batch, with both batches' logits."""
-        real_logits = self.discriminator(real_images, training=True)
-        fake_logits = self.discriminator(fake_images, training=True)
-        return self.d_loss_fn(real_logits, fake_logits), real_logits, fake_logits
+        """D's loss on a real and a fake batch (plus the R1 penalty when ``r1_gamma > 0``),
+        with both batches' logits."""
+        real_logits = self.score(real_images)
+        fake_logits = self.score(fake_images)
+        d_loss = self.d_loss_fn(real_logits, fake_logits)
+        if self.r1_gamma > 0:
+            # On real images only, through the same augmentation as D's other calls.
+            d_loss += losses.r1_penalty(self.score, real_images, self.r1_gamma)
+        return d_loss, real_logits, fake_logits
 
     def alternating_step(self, real_images, z):
         with tf.GradientTape() as g_tape:
@@ -97,7 +109,7 @@ class DCGAN(TwoPlayerGAN):
                     d_loss, real_logits, fake_logits = self.discriminator_loss(real_images, fake_images)
                 self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             # 2. Generator: the updated D judges the same fakes; only G's weights move.
-            g_loss = self.g_loss_fn(self.discriminator(fake_images, training=True))
+            g_loss = self.g_loss_fn(self.score(fake_images))
         self.move(g_tape, g_loss, self.g_optimizer, self.generator)
         return self.log(d_loss=d_loss, g_loss=g_loss, d_real=tf.sigmoid(real_logits), d_fake=tf.sigmoid(fake_logits))
 

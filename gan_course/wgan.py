@@ -22,7 +22,7 @@ from keras import layers
 
 from gan_course import losses
 from gan_course.gan import TwoPlayerGAN, check_image_shapes
-from gan_course.models import _image_hw, dcgan_init, default_upsamplings, initial_size
+from gan_course.models import _image_hw, dcgan_init, default_upsamplings, initial_size, spectral_norm_layer
 
 __all__ = ["wgan_critic", "critic_problems", "WGAN", "critic_batch_size", "PAPER_ADAM", "PAPER_RMSPROP", "NAN_ADVICE"]
 
@@ -45,6 +45,7 @@ def wgan_critic(
     kernel_size: int = 4,
     norm: str | None = None,
     name: str = "critic",
+    spectral_norm: bool = False,
 ) -> keras.Model:
     """A DCGAN-shaped critic: image -> one unbounded score (float32).
 
@@ -55,6 +56,9 @@ def wgan_critic(
         norm: ``None`` (plain, the default) or ``"layer"``: layer normalisation over each
             sample's (height, width, channels) from the second block on, the per-sample
             normaliser Gulrajani et al. suggest instead of batch norm.
+        spectral_norm: wrap every Conv2D and the Dense in Keras' ``SpectralNormalization``
+            (``models.spectral_norm_layer``; Miyato et al. 2018): each layer 1-Lipschitz by
+            construction, another way to bound the critic, alone or with the penalty.
     """
     if norm not in (None, "layer"):
         raise ValueError(
@@ -68,13 +72,15 @@ def wgan_critic(
     image = keras.Input(shape=tuple(image_shape), name="image")
     x = image
     for i in range(n):
-        x = layers.Conv2D(width * 2**i, kernel_size, strides=2, padding="same", kernel_initializer=dcgan_init())(x)
+        conv = layers.Conv2D(width * 2**i, kernel_size, strides=2, padding="same", kernel_initializer=dcgan_init())
+        x = spectral_norm_layer(conv, spectral_norm)(x)
         if norm == "layer" and i > 0:
             x = layers.LayerNormalization(axis=[1, 2, 3])(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Flatten()(x)
     # float32 even under mixed precision: the losses subtract large, nearly equal means.
-    score = layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name="score")(x)
+    score = spectral_norm_layer(layers.Dense(1, kernel_initializer=dcgan_init(), dtype="float32", name="score"),
+                                spectral_norm)(x)
     return keras.Model(image, score, name=name)
 
 
@@ -129,7 +135,11 @@ class WGAN(TwoPlayerGAN):
             WGAN: c = 0.01, with ``gp_weight=0``); None for no clipping.
         check_critic: raise when ``critic_problems`` finds a problem (set False only to
             demonstrate the mistake).
-        seed: seeds z and the penalty's alpha, for repeatable runs.
+        seed: seeds z, the penalty's alpha and the augmentations, for repeatable runs.
+        ema, augment: generator EMA and DiffAugment, see ``gan_course.gan.TwoPlayerGAN``. With
+            ``augment`` on, the critic's every call in training, the penalty's included, judges
+            augmented images: the penalty then keeps ``C(T(x))`` 1-Lipschitz, the function
+            the Wasserstein loss uses.
 
     Logged: ``c_loss`` (critic loss including the penalty), ``w_dist`` (the critic's
     estimate ``E[C(x)] - E[C(G(z))]`` of the Wasserstein distance), ``gp`` (the penalty
@@ -191,13 +201,13 @@ class WGAN(TwoPlayerGAN):
         batch_size = tf.shape(real_images)[0]
         fake_images = self.generator(self.sample_noise(batch_size), training=True)
         with tf.GradientTape() as tape:
-            real_scores = self.critic(real_images, training=True)
-            fake_scores = self.critic(fake_images, training=True)
+            real_scores = self.score(real_images)
+            fake_scores = self.score(fake_images)
             w_loss = losses.wasserstein_critic_loss(real_scores, fake_scores)
             if self.gp_weight > 0:
                 # One alpha ~ U[0, 1] per sample (not per pixel, not normal).
                 alpha = self.draw(lambda m, seed: keras.random.uniform((m,), 0.0, 1.0, seed=seed), batch_size)
-                gp = losses.gradient_penalty(self.critic, real_images, fake_images, alpha=alpha)
+                gp = losses.gradient_penalty(self.score, real_images, fake_images, alpha=alpha)
             else:
                 gp = tf.constant(0.0)
             c_loss = w_loss + self.gp_weight * gp
@@ -210,7 +220,7 @@ class WGAN(TwoPlayerGAN):
         """One generator update on fresh noise; only G's weights move."""
         z = self.sample_noise(batch_size)
         with tf.GradientTape() as tape:
-            g_loss = losses.wasserstein_generator_loss(self.critic(self.generator(z, training=True), training=True))
+            g_loss = losses.wasserstein_generator_loss(self.score(self.generator(z, training=True)))
         self.move(tape, g_loss, self.g_optimizer, self.generator)
         return g_loss
 
