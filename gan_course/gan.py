@@ -11,7 +11,7 @@ brings progress bars, callbacks, history and ``BackupAndRestore`` for free. Ever
   ``self.move(tape, loss, optimizer, player)``, and the discriminator judges images with
   ``self.score(images)``.
 
-Three stabilisers plug in here once, for every model (issue 16, "the stabilisers"):
+Three stabilisers plug in here once, for every model:
 
 - ``ema=0.999``: an exponential moving average of G's weights (``gan_course.ema``), updated by
   ``move`` after each generator move; ``sampling_generator`` (and so ``gan(z)``, the grids,
