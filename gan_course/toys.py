@@ -15,6 +15,7 @@ Three losses are available for the same tiny MLPs:
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 
@@ -161,7 +162,13 @@ def make_toy_step(generator, discriminator, g_optimizer, d_optimizer, loss: str 
         g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
         return d_loss, g_loss
 
-    @tf.function
+    # Any number of rounds and any batch in one trace: a run's last chunk is often shorter, and
+    # lessons build several runs, so a shape-specific trace would retrace (and TF warn) each time.
+    k = n_critic if loss == "wgan-gp" else 1  # static: the critic's steps are unrolled
+    real_spec = tf.TensorSpec([None, k, None, discriminator.input_shape[-1]], tf.float32)
+    z_spec = tf.TensorSpec([None, k + 1, None, generator.input_shape[-1]], tf.float32)
+
+    @tf.function(input_signature=[real_spec, z_spec])
     def many_steps(real_chunk, z_chunk):
         # Several rounds per call: a toy step is so small that Python's call overhead would
         # otherwise cost more than the maths. Losses come back for every round.
@@ -173,6 +180,14 @@ def make_toy_step(generator, discriminator, g_optimizer, d_optimizer, loss: str 
         return d_losses.stack(), g_losses.stack()
 
     return many_steps
+
+
+class _OwnStepRetraces(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning. Every toy run compiles its
+    own step on purpose (new networks, new variables); TF cannot tell that from a mistake."""
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 def train_toy_gan(
@@ -223,9 +238,14 @@ def train_toy_gan(
     done = 0
     while done < steps:
         n = min(chunk, steps - done)
-        real = np.stack([sample_data(batch_size * k, rng).reshape(k, batch_size, -1) for _ in range(n)])
+        real = np.stack([sample_data(batch_size * k, rng).reshape(k, batch_size, -1) for _ in range(n)]).astype(np.float32)
         z = rng.standard_normal((n, k + 1, batch_size, latent_dim)).astype(np.float32)
-        d_losses, g_losses = (np.asarray(v) for v in step_fn(real, z))
+        quiet = _OwnStepRetraces()
+        logging.getLogger("tensorflow").addFilter(quiet)
+        try:
+            d_losses, g_losses = (np.asarray(v) for v in step_fn(real, z))
+        finally:
+            logging.getLogger("tensorflow").removeFilter(quiet)
         logged = [i for i in range(n) if (done + i + 1) % log_every == 0 or done + i + 1 == steps]
         history["step"] += [done + i + 1 for i in logged]
         history["d_loss"] += [float(d_losses[i]) for i in logged]

@@ -80,3 +80,27 @@ def test_an_untrained_generator_fails_the_same_check():
                              g_hidden=(32, 32), d_hidden=(64, 64), learning_rate=0.0, seed=0)
     samples = run.sample(2000)
     assert abs(samples.mean() - 4.0) > 2.0 or abs(samples.std() - 1.25) > 0.4
+
+
+def test_several_runs_compile_once_each_without_retracing_warnings(caplog):
+    """Lesson 00 trains several toy GANs in a row; TF's frequent-retracing warning would show on
+    the page. Each run traces its step once (any chunk length), the warning is dropped only
+    inside a run, and a user's own retracing still warns."""
+    import logging
+
+    import tensorflow as tf
+
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    runs = [toys.train_toy_gan(lambda n, rng: rng.normal(4, 1.25, (n, 1)), steps=30, batch_size=16,
+                               snapshot_every=20, seed=seed) for seed in range(5)]
+    assert all(len(run.history["step"]) > 0 for run in runs)
+    assert "retracing" not in caplog.text
+    assert not logging.getLogger("tensorflow").filters, "the filter is removed after each run"
+
+    @tf.function
+    def users_own(x):
+        return x * 2
+
+    for size in range(1, 9):  # a new shape every call: TF warns, and the course does not hide it
+        users_own(tf.zeros([size]))
+    assert "triggered tf.function retracing" in caplog.text
