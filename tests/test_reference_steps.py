@@ -15,36 +15,14 @@ import tensorflow as tf
 
 from gan_course import losses, models, wgan
 from gan_course.zoo import conditional, infogan, pix2pix
+from sgd_rules import LR, assert_close, assign, differs, sgd_update, values
 
-LR = 0.05
 SHAPE = (8, 8, 1)
 
 
 def sgd():
     return keras.optimizers.SGD(LR)
 
-
-def values(variables):
-    return [v.numpy().copy() for v in variables]
-
-
-def sgd_update(start, grads, lr=LR):
-    # An embedding's gradient comes as IndexedSlices; tf.convert_to_tensor makes it dense.
-    return [w - lr * tf.convert_to_tensor(g).numpy() for w, g in zip(start, grads)]
-
-
-def assign(variables, new_values):
-    for v, value in zip(variables, new_values):
-        v.assign(value)
-
-
-def assert_close(variables, expected, atol=1e-5):
-    for v, want in zip(variables, expected):
-        np.testing.assert_allclose(v.numpy(), want, atol=atol, rtol=1e-4)
-
-
-def differs(variables, expected, atol=1e-5):
-    return any(not np.allclose(v.numpy(), want, atol=atol, rtol=1e-4) for v, want in zip(variables, expected))
 
 
 # --------------------------------------------------------------------------- WGAN

@@ -1,5 +1,5 @@
-"""The stabilisers of issue 16, each checked against its formula: generator EMA, DiffAugment,
-TTUR, spectral normalisation and R1.
+"""The stabilisers, each checked against its formula: generator EMA, DiffAugment, TTUR,
+spectral normalisation and R1.
 
 Steps are checked as in ``test_reference_steps.py``: no dropout, plain SGD, the random draws
 replayed from a fresh ``SeedGenerator`` with the model's seed in the order the step makes them,
@@ -12,31 +12,9 @@ import pytest
 import tensorflow as tf
 
 from gan_course import callbacks, diffaugment, ema, gan, losses, models, saving, training, wgan
+from sgd_rules import LR, assert_close, assign, differs, sgd_update, values
 
-LR = 0.05
 SHAPE = (8, 8, 3)
-
-
-def values(variables):
-    return [v.numpy().copy() for v in variables]
-
-
-def sgd_update(start, grads, lr=LR):
-    return [w - lr * tf.convert_to_tensor(g).numpy() for w, g in zip(start, grads)]
-
-
-def assign(variables, new_values):
-    for v, value in zip(variables, new_values):
-        v.assign(value)
-
-
-def assert_close(variables, expected, atol=1e-5):
-    for v, want in zip(variables, expected):
-        np.testing.assert_allclose(v.numpy(), want, atol=atol, rtol=1e-4)
-
-
-def differs(variables, expected, atol=1e-5):
-    return any(not np.allclose(v.numpy(), want, atol=atol, rtol=1e-4) for v, want in zip(variables, expected))
 
 
 def reals(n=8, shape=SHAPE, seed=0):
