@@ -8,7 +8,6 @@ every wait is bounded, and every process is killed in a ``finally`` whatever hap
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,23 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from gan_course.bench.multiworker import free_ports
+
 # The tolerance of tests/test_distributed.py (one device against two logical CPUs): float32
 # round-off. A worker training on other images is orders of magnitude above it.
 TOLERANCE = 1e-4
 MODELS = {"dcgan": ("d_loss", "g_loss"), "wgan-gp": ("c_loss", "g_loss")}
 STEPS = 4
 TIMEOUT = 300  # seconds for one run of the whole cluster; CI's runs take a fraction of it
-
-
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def worker_env(tmp_path, rank=None, ports=()):

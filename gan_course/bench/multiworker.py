@@ -34,7 +34,8 @@ from pathlib import Path
 __all__ = ["compare", "main", "time_setup"]
 
 
-def _free_ports(n):
+def free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1 (all held open together, so none repeats)."""
     sockets = [socket.socket() for _ in range(n)]
     try:
         for s in sockets:
@@ -102,7 +103,7 @@ def time_setup(workers, threads, batch_size=64, width=64, latent_dim=64, steps=2
     if workers == 1:
         commands = [(args + ["--strategy", "default"], _env(threads))]
     else:
-        cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(workers)]}
+        cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(workers)]}
         commands = [(args + ["--strategy", "multiworker"],
                      _env(threads, {"cluster": cluster, "task": {"type": "worker", "index": rank}}))
                     for rank in range(workers)]
