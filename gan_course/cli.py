@@ -33,8 +33,11 @@ def _read_history(csv_path: Path) -> dict[str, list[float]]:
 
 
 def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=False, fresh=False, verbose=1,
-                      strategy="default"):
+                      strategy="default", recipe_name="fast"):
     """Train the lesson-01 DCGAN on MNIST and write its pictures and numbers; return metrics.
+
+    ``recipe_name`` is ``"fast"`` (the default: ``gan_course.recipes``) or ``"dcgan2015"`` (the
+    paper's settings at the preset's sizes).
 
     ``strategy`` is a ``gan_course.speed.distributed.make_strategy`` name. With ``"multiworker"``
     every machine runs this with its own ``TF_CONFIG``; the global batch stays the preset's, each
@@ -48,14 +51,14 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     import keras
     import numpy as np
 
-    from gan_course import callbacks, data, models, paths, plotting, saving, training
-    from gan_course.speed import distributed, precision
+    from gan_course import callbacks, data, paths, plotting, recipes, saving
+    from gan_course.speed import distributed
 
     strategy = distributed.make_strategy(strategy)  # first: a cluster starts before any tensor exists
     worker = distributed.worker_info()
     preset = get_preset(preset_name)
-    if epochs is not None:
-        preset = preset.replace(epochs=epochs)
+    # The recipe: sizes, learning rate, EMA (gan_course.recipes: what each change is worth).
+    r = recipes.recipe(preset, recipe_name, **({} if epochs is None else {"epochs": epochs}))
     out = Path(out) if out else paths.outputs_dir("dcgan_mnist")
     if fresh and worker.is_chief and out.exists():
         for item in out.iterdir():  # everything but the lock that main() holds on this folder
@@ -64,39 +67,35 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     elif fresh and not worker.is_chief:  # only the chief writes to out; this worker's backup is elsewhere
         shutil.rmtree(distributed.backup_dir(out, worker), ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"Preset '{preset.name}': {preset.description}")
+    print(f"Preset '{preset.name}': {preset.description}\nRecipe '{r.name}': width {r.width}, batch {r.batch_size}, "
+          f"Adam({r.learning_rate:g}, beta_1={r.beta_1:g}), D dropout {r.dropout:g}, "
+          f"generator EMA {r.ema if r.ema else 'off'}")
 
     keras.utils.set_random_seed(seed)
     mnist = data.load_mnist("train", max_images=preset.max_images)
     # The global batch: under a strategy each replica (and each worker) trains on its slice.
     dataset = distributed.shard_batches(
-        strategy, lambda: data.make_dataset(mnist.images, preset.batch_size, seed=seed), preset.batch_size
+        strategy, lambda: data.make_dataset(mnist.images, r.batch_size, seed=seed), r.batch_size
     )
     if worker.count > 1:
         print(f"Worker {worker.rank} of {worker.count}{' (the chief: it writes the outputs)' if worker.is_chief else ''}; "
-              f"{strategy.num_replicas_in_sync} replicas share each batch of {preset.batch_size}")
+              f"{strategy.num_replicas_in_sync} replicas share each batch of {r.batch_size}")
     with strategy.scope():  # models and optimizers are created once per replica
-        with precision.precision(preset.precision) as policy:  # models keep the policy they are built with
-            generator = models.dcgan_generator(preset.latent_dim, (28, 28, 1), width=preset.width)
-            discriminator = models.dcgan_discriminator((28, 28, 1), width=preset.width)
-        gan = training.DCGAN(generator, discriminator, seed=seed)
-        gan.compile(
-            d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-            g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        )
+        gan = recipes.build_dcgan(r, seed=seed, precision=preset.precision)
     distributed.average_logs_across_workers(gan)
+    policy = gan.generator.dtype_policy.name
     if policy != "float32":
         print(f"Mixed precision: {policy} (weights, outputs and losses stay float32)")
-    fixed_noise = np.random.default_rng(seed).standard_normal((preset.grid_size**2, preset.latent_dim)).astype("float32")
+    fixed_noise = np.random.default_rng(seed).standard_normal((preset.grid_size**2, r.latent_dim)).astype("float32")
     monitor = callbacks.GANMonitor(fixed_noise, out / "grids")
     history_csv = out / "history.csv"
     backup = distributed.backup_callback(out)  # out/backup; other workers: their own temporary folder
-    print(f"Training for {preset.epochs} epochs of {len(mnist):,} images (batch {preset.batch_size}); "
+    print(f"Training for {r.epochs} epochs of {len(mnist):,} images (batch {r.batch_size}); "
           f"interrupt any time, rerun the same command to resume.")
     start = time.perf_counter()
     gan.fit(
         dataset,
-        epochs=preset.epochs,
+        epochs=r.epochs,
         verbose=verbose,
         # The epoch's row is logged before its backup: a run stopped in between repeats the epoch
         # (and _read_history keeps the repeat) rather than losing its row.
@@ -141,9 +140,10 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
         "data_source": mnist.source,
         "train_images": len(mnist),
         "epochs": len(history.get("d_loss", [])),
-        "batch_size": preset.batch_size,
-        "latent_dim": preset.latent_dim,
-        "width": preset.width,
+        "recipe": r.as_dict(),
+        "batch_size": r.batch_size,
+        "latent_dim": r.latent_dim,
+        "width": r.width,
         "seed": seed,
         "train_seconds_this_run": round(seconds, 1),
         "final": {k: v[-1] for k, v in history.items()},
@@ -161,7 +161,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train the DCGAN on MNIST")
     train.add_argument("--preset", help=f"one of {', '.join(PRESETS)} (default: ${ENV_VAR} or cpu)")
-    train.add_argument("--epochs", type=int, help="override the preset's epochs")
+    train.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    train.add_argument("--recipe", choices=("fast", "dcgan2015"), default="fast",
+                       help="fast (default): the course's measured recipe; dcgan2015: the paper's settings")
     train.add_argument("--out", help="output folder (default: outputs/dcgan_mnist)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--offline", action="store_true", help="never touch the network")
@@ -184,7 +186,8 @@ def main(argv=None) -> int:
             lock = paths.lock_folder(out) if args.strategy != "multiworker" else contextlib.nullcontext()
             with lock:
                 train_mnist_dcgan(args.preset, str(out), args.epochs, args.seed, args.offline, args.fresh,
-                                  verbose=1 if sys.stdout.isatty() else 2, strategy=args.strategy)
+                                  verbose=1 if sys.stdout.isatty() else 2, strategy=args.strategy,
+                                  recipe_name=args.recipe)
         except paths.OutputFolderError as err:
             print(f"python -m gan_course train: {err}", file=sys.stderr)
             return 1

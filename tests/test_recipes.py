@@ -1,0 +1,42 @@
+"""The two MNIST recipes: what each sets, and that build_dcgan builds exactly that."""
+
+import keras
+import pytest
+
+from gan_course import presets, recipes
+
+
+def test_dcgan2015_takes_the_presets_sizes_and_the_papers_settings():
+    for name in presets.preset_names():
+        p = presets.get_preset(name)
+        r = recipes.recipe(name, "dcgan2015")
+        assert (r.width, r.latent_dim, r.batch_size, r.epochs) == (p.width, p.latent_dim, p.batch_size, p.epochs)
+        assert (r.learning_rate, r.beta_1, r.dropout, r.ema) == (2e-4, 0.5, 0.3, None)
+
+
+def test_fast_recipe_is_narrower_and_averages_the_generator():
+    r = recipes.recipe("cpu")
+    assert r.name == "fast" and r.width < presets.get_preset("cpu").width
+    assert r.dropout == 0.0 and r.learning_rate > 2e-4 and 0.99 <= r.ema < 1
+    assert recipes.recipe(presets.get_preset("cpu")) == r  # a Preset works as well as its name
+    assert recipes.recipe("cpu", epochs=3).epochs == 3
+
+
+def test_unknown_recipe_names_the_choices():
+    with pytest.raises(ValueError, match="fast, dcgan2015"):
+        recipes.recipe("cpu", "dcgan2016")
+
+
+def test_build_dcgan_follows_the_recipe():
+    r = recipes.recipe("smoke", learning_rate=3e-4, dropout=0.25)
+    gan = recipes.build_dcgan(r, seed=0)
+    assert gan.ema is not None and gan.ema.decay == r.ema
+    assert gan.latent_dim == r.latent_dim
+    assert [l.rate for l in gan.discriminator.layers if isinstance(l, keras.layers.Dropout)] == [0.25, 0.25]
+    for opt in (gan.d_optimizer, gan.g_optimizer):
+        assert float(keras.ops.convert_to_numpy(opt.learning_rate)) == pytest.approx(3e-4)
+        assert float(opt.beta_1) == r.beta_1
+    first_conv = next(l for l in gan.discriminator.layers if isinstance(l, keras.layers.Conv2D))
+    assert first_conv.filters == r.width
+    plain = recipes.build_dcgan(recipes.recipe("smoke", "dcgan2015"), seed=0)
+    assert plain.ema is None and plain.sampling_generator is plain.generator
