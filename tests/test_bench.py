@@ -23,14 +23,19 @@ def test_bench_throughput_and_flops(tmp_path):
     assert "time_to_quality" not in result
 
 
-def test_bench_time_to_quality_stops_at_the_threshold(tmp_path):
+def test_bench_reports_time_to_quality_for_both_codes(tmp_path):
     out = tmp_path / "bench.json"
     bench.main(["--skip-speedups", "--steps", "1", "--rounds", "1", "--width", "8", "--batch-size", "32",
-                "--max-epochs", "2", "--fid-threshold", "1e9", "--out", str(out)])
-    quality = json.loads(out.read_text())["time_to_quality"]
-    assert quality["reached"] and quality["epochs"] == 1 and quality["n_samples"] == 1000
-    assert quality["curve"][0]["fid"] < 1e9 and quality["cpu_s"] > 0
-
+                "--max-seconds", "0.1", "--quality-preset", "smoke", "--course-chunk", "2", "--tutorial-chunk", "1",
+                "--out", str(out)])
+    race = json.loads(out.read_text())["time_to_quality"]
+    assert race["target"] == {"fid_at_most": 30.0, "coverage": 1.0, "n_samples": 1000}
+    for key in ("course", "tutorial"):  # one chunk each, then out of time: not reached, scored, timed
+        run = race[key]
+        assert not run["reached"] and len(run["curve"]) == 1 and run["cpu_s"] > 0
+        assert run["curve"][0]["fid"] > 30 and run["steps"] == run["curve"][0]["steps"] > 0
+    assert race["course"]["settings"]["name"] == "fast" and race["preset"] == "smoke" and race["tutorial"]["settings"]["batch_size"] == 256
+    assert "tutorial_over_course" not in race  # no ratio when the course's recipe did not arrive
 
 
 def test_bench_speedups_report_a_ratio_or_why_not(tmp_path):
