@@ -1,4 +1,5 @@
-"""Small, resumable hyperparameter sweeps for the MNIST DCGAN (lesson 05).
+"""Small, resumable hyperparameter sweeps for the MNIST DCGAN (lesson 05), and the seed
+statistics lesson 04's zoo comparison shares with them.
 
 One **trial** trains a DCGAN described by a ``TrialConfig`` for a fixed budget on the training
 digits and scores its generator with ``metrics.score_generator`` against the HELD-OUT test
@@ -8,6 +9,11 @@ results file, so an interrupted sweep resumes where it stopped instead of traini
 The networks are the DCGAN of ``gan_course.models`` with the switches a sweep needs (batch norm
 on/off, extra stride-1 blocks for depth, kernel size, dropout); with the defaults they are the
 same networks as ``models.dcgan_generator`` / ``models.dcgan_discriminator``.
+
+``run_sweep`` takes any trial function (``trial=``) and any configuration with ``key()``,
+``name`` and ``seed``: lesson 04 runs its zoo through it (``zoo.compare.ZooConfig``).
+``summarise`` gives mean, standard deviation and range per group; ``pairwise_differences``
+says which gaps between groups are larger than their spread over seeds.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ __all__ = [
     "run_sweep",
     "load_results",
     "summarise",
+    "pairwise_differences",
 ]
 
 # Row fields that are measurements, not configuration.
@@ -259,11 +266,17 @@ def _append_line(path: Path, line: str) -> None:
 
 
 def run_sweep(configs, train_images, test_images, results_path, samples_dir=None, models_dir=None,
-              verbose: bool = True) -> list[dict]:
+              verbose: bool = True, trial=None) -> list[dict]:
     """Run every config not already in ``results_path``; append each new row as it finishes.
 
-    Returns the rows of ``configs`` in their order (loaded or new). Delete the file to start over.
+    ``trial(cfg, train_images, test_images, samples_dir=..., models_dir=...)`` trains and scores
+    one configuration and returns its row (default: ``run_trial``, the DCGAN of lesson 05). A
+    config needs ``key()`` (its identity: any change of setting must change it), ``name`` and
+    ``seed``; the printed line uses the row's ``fid``, ``coverage``, ``confident_share`` and
+    ``train_seconds``. Returns the rows of ``configs`` in their order (loaded or new). Delete
+    the file to start over.
     """
+    trial = run_trial if trial is None else trial
     configs = list(configs)
     keys = [c.key() for c in configs]
     if len(set(keys)) != len(keys):
@@ -275,7 +288,7 @@ def run_sweep(configs, train_images, test_images, results_path, samples_dir=None
     if verbose:
         print(f"{len(configs) - len(todo)} of {len(configs)} trials already in {results_path.name}; running {len(todo)}")
     for i, cfg in enumerate(todo, 1):
-        row = run_trial(cfg, train_images, test_images, samples_dir=samples_dir, models_dir=models_dir)
+        row = trial(cfg, train_images, test_images, samples_dir=samples_dir, models_dir=models_dir)
         row["key"] = cfg.key()
         _append_line(results_path, json.dumps(row))
         done[row["key"]] = row
@@ -286,7 +299,8 @@ def run_sweep(configs, train_images, test_images, results_path, samples_dir=None
 
 
 def summarise(rows, by: str = "name", score: str = "fid") -> list[dict]:
-    """Mean, standard deviation and count of ``score`` per ``by`` value, in first-seen order."""
+    """Mean, sample standard deviation, smallest and largest value and count of ``score`` per
+    ``by`` value, in first-seen order (keys ``<score>_mean``, ``_std``, ``_min``, ``_max``, ``n``)."""
     groups: dict = {}
     for row in rows:
         groups.setdefault(row[by], []).append(float(row[score]))
@@ -294,5 +308,31 @@ def summarise(rows, by: str = "name", score: str = "fid") -> list[dict]:
     for label, values in groups.items():
         v = np.asarray(values)
         out.append({by: label, f"{score}_mean": float(v.mean()),
-                    f"{score}_std": float(v.std(ddof=1)) if len(v) > 1 else float("nan"), "n": len(v)})
+                    f"{score}_std": float(v.std(ddof=1)) if len(v) > 1 else float("nan"),
+                    f"{score}_min": float(v.min()), f"{score}_max": float(v.max()), "n": len(v)})
     return out
+
+
+def pairwise_differences(summary, by: str = "name", score: str = "fid") -> list[dict]:
+    """Every pair of groups in ``summary`` (from ``summarise``), and whether their gap is larger
+    than their spread over seeds.
+
+    A pair counts as **separated** when the two ranges over seeds do not overlap: every run of
+    one group scored below every run of the other. With three seeds each, two groups that
+    differ only by seed noise still look separated about one time in ten (2 of the 20 ways to
+    order six runs), so a single separated pair is a hint, not a proof. A group with one run
+    has a range of zero width: more seeds are what make the decision meaningful.
+
+    Returns one dict per pair, the lower mean first: ``low``, ``high``, ``difference`` (mean of
+    high minus mean of low, >= 0), ``gap`` (the high group's smallest value minus the low
+    group's largest: > 0 when separated) and ``separated``.
+    """
+    stats = sorted(summary, key=lambda s: s[f"{score}_mean"])
+    pairs = []
+    for i, low in enumerate(stats):
+        for high in stats[i + 1:]:
+            gap = high[f"{score}_min"] - low[f"{score}_max"]
+            pairs.append({"low": low[by], "high": high[by],
+                          "difference": high[f"{score}_mean"] - low[f"{score}_mean"],
+                          "gap": gap, "separated": bool(gap > 0)})
+    return pairs

@@ -1,27 +1,36 @@
-"""Train the zoo's unconditional variants on equal terms and score them the same way.
+"""Train the zoo's unconditional variants on equal terms, over several seeds, and score them the same way.
 
 Equal terms means: the same training digits, the same seed (so every generator starts from
-the same weights), the same MLP generator and discriminator, the same batch size for every
-player update, and the same **budget of generator updates**. The Wasserstein variants take
+the same weights), the same generator and discriminator (``networks.backbone``: a small conv
+pair by default, or the 2014 paper's kind of MLPs), the same batch size for every player
+update, and the same **budget of generator updates**. The Wasserstein variants take
 ``n_critic`` critic updates per generator update, each on fresh real images, as their papers
 prescribe: they see more data and cost more time for the same budget, and the table shows
 both. Every generator is then scored with ``metrics.score_generator`` on the same samples
 count against the same real digits.
+
+One seed gives one ordering, so a comparison is a sweep: one ``ZooConfig`` per (variant, seed),
+run by ``experiments.run_sweep(configs, ..., trial=compare.run_trial)``, which caches each
+finished row in a JSON-lines file and trains only what is missing. ``seed_table`` turns the
+rows into mean +- standard deviation and range per variant.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import math
 import time
+from pathlib import Path
 
-import keras
-import tensorflow as tf
+import numpy as np
 
-from gan_course import metrics, wgan
-from gan_course.zoo import vanilla, wasserstein
+from gan_course import experiments
 
 __all__ = [
-    "UNCONDITIONAL_VARIANTS", "COLUMNS", "make_variant", "train_variant", "score_variant", "compare",
-    "rows_to_markdown",
+    "UNCONDITIONAL_VARIANTS", "COLUMNS", "ZooConfig", "make_variant", "train_variant", "score_variant", "run_trial",
+    "trial_stem", "seed_table", "rows_to_markdown",
 ]
 
 UNCONDITIONAL_VARIANTS = ("vanilla-minimax", "vanilla-nonsat", "lsgan", "hinge", "wgan-clip", "wgan-gp")
@@ -39,18 +48,60 @@ COLUMNS = {  # row key -> (table header, format)
     "cpu_s": ("CPU time (s)", "{:.0f}"),
 }
 
+GRID_SEED, GRID_SIZE = 12345, 36  # the fixed noise every variant's saved samples are drawn from
 
-def make_variant(name: str, latent_dim: int, seed: int = 0, n_critic: int = 5):
-    """A compiled model for one of ``UNCONDITIONAL_VARIANTS``, and the real images per train step."""
+
+@dataclasses.dataclass(frozen=True)
+class ZooConfig:
+    """One training run of the comparison: a variant, a seed, and everything else that decides the result."""
+
+    variant: str
+    seed: int = 0
+    g_steps: int = 1500  # the budget: generator updates
+    batch_size: int = 64  # real images per player update
+    latent_dim: int = 64
+    backbone: str = "conv"  # see networks.BACKBONES
+    width: int = 16  # conv backbone's base filters
+    n_critic: int = 5  # critic updates per generator update (Wasserstein variants only)
+    max_images: int | None = None  # None: every training digit
+    n_eval: int = 1000  # generated digits scored
+    eager: bool = False  # run without building a graph (faster for a handful of steps)
+
+    def __post_init__(self):
+        from gan_course.zoo import networks
+
+        if self.variant not in UNCONDITIONAL_VARIANTS:
+            raise ValueError(f"Unknown variant {self.variant!r}; choose from {', '.join(UNCONDITIONAL_VARIANTS)}.")
+        if self.backbone not in networks.BACKBONES:
+            raise ValueError(f"Unknown backbone {self.backbone!r}; choose from {', '.join(networks.BACKBONES)}.")
+
+    @property
+    def name(self) -> str:
+        """The row label: the variant (rows of one variant differ by seed)."""
+        return self.variant
+
+    def key(self) -> str:
+        """A stable identity for caching: every field, sorted. Any change of setting changes it."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+def make_variant(name: str, latent_dim: int, seed: int = 0, n_critic: int = 5, backbone: str = "mlp", width: int = 16):
+    """A compiled model for one of ``UNCONDITIONAL_VARIANTS`` on ``networks.backbone(backbone, ...)``,
+    and the real images per train step."""
+    from gan_course.zoo import networks, vanilla, wasserstein
+
     if name in vanilla.LOSSES:
-        return vanilla.make_gan(name, latent_dim, seed=seed), 1
+        g, d = networks.backbone(backbone, latent_dim, width)
+        return vanilla.make_gan(name, latent_dim, seed=seed, generator=g, discriminator=d), 1
     if name in wasserstein.WASSERSTEIN_VARIANTS:
-        return wasserstein.make_wgan(name, latent_dim, n_critic=n_critic, seed=seed), n_critic
+        g, c = networks.backbone(backbone, latent_dim, width, critic=True)
+        return wasserstein.make_wgan(name, latent_dim, n_critic=n_critic, seed=seed, generator=g, critic=c), n_critic
     raise ValueError(f"Unknown variant {name!r}; choose from {', '.join(UNCONDITIONAL_VARIANTS)}.")
 
 
 def train_variant(name: str, images, generator_steps: int, batch_size: int, latent_dim: int, seed: int = 0,
-                  n_log: int = 10, jit_compile: bool = True, run_eagerly: bool = False, verbose: int = 0):
+                  n_log: int = 10, jit_compile: bool = True, run_eagerly: bool = False, verbose: int = 0,
+                  backbone: str = "mlp", width: int = 16, n_critic: int = 5):
     """Build and train one variant for ``generator_steps`` generator updates.
 
     Returns (model, history dict, wall seconds, CPU seconds of this process). ``n_log`` is how
@@ -59,8 +110,13 @@ def train_variant(name: str, images, generator_steps: int, batch_size: int, late
     ``run_eagerly`` skips building a graph at all, which is faster for a handful of steps
     (tracing costs seconds), slower for thousands.
     """
+    import keras
+    import tensorflow as tf
+
+    from gan_course import wgan
+
     keras.utils.set_random_seed(seed)  # same initial weights for every variant
-    model, per_step = make_variant(name, latent_dim, seed=seed)
+    model, per_step = make_variant(name, latent_dim, seed=seed, n_critic=n_critic, backbone=backbone, width=width)
     model.jit_compile = jit_compile and not run_eagerly
     model.run_eagerly = run_eagerly
     step_batch = wgan.critic_batch_size(batch_size, per_step)
@@ -84,6 +140,8 @@ def train_variant(name: str, images, generator_steps: int, batch_size: int, late
 def score_variant(name: str, model, history: dict, real_images, batch_size: int, wall_s: float, cpu_s: float,
                   n_eval: int = 1000, seed: int = 0) -> dict:
     """One table row: the variant's sample scores (``metrics.score_generator``), its budget and its time."""
+    from gan_course import metrics
+
     scores = metrics.score_generator(model.generator, real_images, n=n_eval, seed=seed)
     n_log = len(history["g_loss"])
     steps_per_log = model.history.params["steps"] if getattr(model, "history", None) else None
@@ -105,25 +163,79 @@ def score_variant(name: str, model, history: dict, real_images, batch_size: int,
     }
 
 
-def compare(images, real_images, generator_steps: int, batch_size: int, latent_dim: int, seed: int = 0,
-            n_eval: int = 1000, variants=UNCONDITIONAL_VARIANTS, n_log: int = 10, jit_compile: bool = True,
-            run_eagerly: bool = False, verbose: bool = True):
-    """Train every variant in ``variants`` on equal terms, score each, and return
-    (rows, models, histories): one dict per variant with the ``COLUMNS`` keys."""
-    rows, models, histories = [], {}, {}
-    for name in variants:
-        model, history, wall, cpu = train_variant(name, images, generator_steps, batch_size, latent_dim,
-                                                  seed=seed, n_log=n_log, jit_compile=jit_compile,
-                                                  run_eagerly=run_eagerly)
-        rows.append(score_variant(name, model, history, real_images, batch_size, wall, cpu, n_eval=n_eval, seed=seed))
-        models[name], histories[name] = model, history
-        if verbose:
-            print(rows_to_markdown(rows[-1:]).splitlines()[-1], flush=True)
-    return rows, models, histories
+def trial_stem(cfg: ZooConfig) -> str:
+    """File name stem of one run's saved samples and models: variant, seed and a hash of the
+    whole configuration (so files of another budget or backbone never stand in for these)."""
+    digest = hashlib.sha1(cfg.key().encode()).hexdigest()[:8]
+    return f"{cfg.variant}_seed{cfg.seed}_{digest}"
+
+
+def run_trial(cfg: ZooConfig, train_images, test_images, samples_dir=None, models_dir=None) -> dict:
+    """Train and score one ``ZooConfig``; the trial function for ``experiments.run_sweep``.
+
+    Returns a flat row: the config's fields, the ``score_variant`` scores (with the sweep's
+    names ``confident_share``, ``train_seconds``, ``train_cpu_seconds`` besides), the last
+    logged losses and ``diverged``. With ``samples_dir``, ``GRID_SIZE`` samples from the fixed
+    noise ``GRID_SEED`` are saved as ``<trial_stem>.npy``; with ``models_dir``, the generator
+    and the discriminator (critic) as ``<trial_stem>_generator.keras`` / ``_discriminator.keras``.
+    """
+    images = train_images if cfg.max_images is None else train_images[: cfg.max_images]
+    model, history, wall, cpu = train_variant(cfg.variant, images, cfg.g_steps, cfg.batch_size, cfg.latent_dim,
+                                              seed=cfg.seed, run_eagerly=cfg.eager, backbone=cfg.backbone,
+                                              width=cfg.width, n_critic=cfg.n_critic)
+    row = dataclasses.asdict(cfg)
+    row.update(score_variant(cfg.variant, model, history, test_images, cfg.batch_size, wall, cpu,
+                             n_eval=cfg.n_eval, seed=cfg.seed))
+    last = {f"final_{k}": float(v[-1]) for k, v in history.items()}
+    row.update(name=cfg.name, confident_share=row["confident"], train_seconds=round(wall, 1),
+               train_cpu_seconds=round(cpu, 1), diverged=not all(math.isfinite(v) for v in last.values()), **last)
+    stem = trial_stem(cfg)
+    if samples_dir is not None:
+        z = np.random.default_rng(GRID_SEED).standard_normal((GRID_SIZE, cfg.latent_dim)).astype("float32")
+        Path(samples_dir).mkdir(parents=True, exist_ok=True)
+        np.save(Path(samples_dir) / f"{stem}.npy", np.asarray(model.generator(z, training=False)))
+    if models_dir is not None:
+        Path(models_dir).mkdir(parents=True, exist_ok=True)
+        model.generator.save(Path(models_dir) / f"{stem}_generator.keras")
+        model.discriminator.save(Path(models_dir) / f"{stem}_discriminator.keras")
+    return row
+
+
+SEED_COLUMNS = {  # score -> (header, format of one value)
+    "fid": ("classifier FID", "{:.1f}"),
+    "kid": ("KID", "{:.2f}"),
+    "coverage": ("coverage", "{:.2f}"),
+    "confident_share": ("confident", "{:.2f}"),
+    "train_seconds": ("train time (s)", "{:.0f}"),
+}
+
+
+def seed_table(rows, scores=tuple(SEED_COLUMNS)) -> str:
+    """A markdown table with one line per variant: each score as ``mean ± std [min–max]`` over
+    its seeds (``experiments.summarise``), the number of seeds, the budget and the real images seen."""
+    by_score = {score: experiments.summarise(rows, by="name", score=score) for score in scores}
+    names = [s["name"] for s in by_score[scores[0]]]
+    first = {}
+    for row in rows:
+        first.setdefault(row["name"], row)
+    columns = {"name": ("variant", "{}"), "n": ("seeds", "{}")}
+    columns.update({score: (SEED_COLUMNS[score][0] + " mean ± std [min–max]", "{}") for score in scores})
+    columns.update({"g_updates": ("G updates", "{:,}"), "real_images_seen": ("real images seen", "{:,}")})
+    table_rows = []
+    for i, name in enumerate(names):
+        line = {"name": name, "n": by_score[scores[0]][i]["n"], "g_updates": first[name]["g_updates"],
+                "real_images_seen": first[name]["real_images_seen"]}
+        for score in scores:
+            s, fmt = by_score[score][i], SEED_COLUMNS[score][1]
+            std = fmt.format(s[f"{score}_std"]) if s["n"] > 1 else "–"
+            line[score] = (f"{fmt.format(s[f'{score}_mean'])} ± {std} "
+                           f"[{fmt.format(s[f'{score}_min'])}–{fmt.format(s[f'{score}_max'])}]")
+        table_rows.append(line)
+    return rows_to_markdown(table_rows, columns)
 
 
 def rows_to_markdown(rows, columns=COLUMNS) -> str:
-    """The comparison as a markdown table."""
+    """Rows as a markdown table: ``columns`` maps a row key to (header, format)."""
     head = "| " + " | ".join(header for header, _ in columns.values()) + " |"
     rule = "| " + " | ".join("---" for _ in columns) + " |"
     body = ["| " + " | ".join(fmt.format(row[key]) for key, (_, fmt) in columns.items()) + " |" for row in rows]

@@ -9,6 +9,8 @@ G) applied to pairs:
 The generator gets the label as a learned ``Embedding`` concatenated to z (the original
 paper's MLP design); the discriminator uses the label by *projection* (see
 ``conditional_discriminator``), which makes the conditioning take hold in a short CPU run.
+Two sizes: MLPs (``conditional_generator`` / ``conditional_discriminator``) and the small conv
+pair lesson 04 trains (``conv_conditional_generator`` / ``conv_conditional_discriminator``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from keras import layers
 from gan_course import losses
 from gan_course.gan import TwoPlayerGAN
 from gan_course.models import batch_norm
+from gan_course.zoo import networks
 
-__all__ = ["conditional_generator", "conditional_discriminator", "ConditionalGAN", "class_grid_inputs"]
+__all__ = ["conditional_generator", "conditional_discriminator", "projection_logit", "conv_conditional_generator",
+           "conv_conditional_discriminator", "ConditionalGAN", "class_grid_inputs"]
 
 
 def conditional_generator(latent_dim: int, n_classes: int = 10, image_shape=(28, 28, 1), hidden=(256, 512),
@@ -65,11 +69,37 @@ def conditional_discriminator(n_classes: int = 10, image_shape=(28, 28, 1), hidd
         h = layers.LeakyReLU(0.2)(h)
         if dropout:
             h = layers.Dropout(dropout)(h)
+    return keras.Model([image, label], projection_logit(h, label, n_classes), name=name)
+
+
+def projection_logit(h, label, n_classes: int = 10):
+    """The projection discriminator's output from image features ``h`` (batch, d) and int labels:
+    ``w . h + b + embed(y) . h`` (layers ``unconditional``, ``label_projection``, ``logit``)."""
     unconditional = layers.Dense(1, name="unconditional")(h)
-    class_direction = layers.Embedding(n_classes, hidden[-1], name="label_projection")(label)
+    class_direction = layers.Embedding(n_classes, h.shape[-1], name="label_projection")(label)
     projection = layers.Dot(axes=1, name="projection")([h, class_direction])
-    logit = layers.Add(dtype="float32", name="logit")([unconditional, projection])
-    return keras.Model([image, label], logit, name=name)
+    return layers.Add(dtype="float32", name="logit")([unconditional, projection])
+
+
+def conv_conditional_generator(latent_dim: int, n_classes: int = 10, width: int = 32, embedding_dim: int = 16,
+                               name: str = "conv_conditional_generator"):
+    """[z (latent_dim,), label (int, shape ())] -> 28x28x1 image: the label's learned embedding
+    concatenated to z, then the zoo's small conv generator (``networks.conv_upsampler``)."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    label = keras.Input(shape=(), dtype="int32", name="label")
+    x = layers.Concatenate()([z, layers.Embedding(n_classes, embedding_dim, name="label_embedding")(label)])
+    return keras.Model([z, label], networks.conv_upsampler(x, width), name=name)
+
+
+def conv_conditional_discriminator(n_classes: int = 10, width: int = 32, features: int = 128,
+                                   name: str = "conv_conditional_discriminator"):
+    """[image, label] -> one logit: the zoo's conv trunk (``networks.conv_trunk``, 28 -> 14 -> 7),
+    a dense layer of ``features`` with LeakyReLU (layer ``features``), then the projection
+    ``w . h + embed(y) . h`` (``projection_logit``)."""
+    image = keras.Input(shape=(28, 28, 1), name="image")
+    label = keras.Input(shape=(), dtype="int32", name="label")
+    h = layers.LeakyReLU(0.2, name="features")(layers.Dense(features, name="dense")(networks.conv_trunk(image, width)))
+    return keras.Model([image, label], projection_logit(h, label, n_classes), name=name)
 
 
 class ConditionalGAN(TwoPlayerGAN):

@@ -23,7 +23,6 @@ from keras import layers
 
 from gan_course import losses
 from gan_course.gan import TwoPlayerGAN
-from gan_course.models import batch_norm
 from gan_course.zoo import networks
 
 __all__ = ["infogan_generator", "infogan_discriminator", "InfoGAN", "code_grid_inputs", "slant", "ink"]
@@ -38,15 +37,7 @@ def infogan_generator(latent_dim: int = 62, n_categories: int = 10, n_continuous
     # A one-hot code as a fixed, identity embedding: a stock layer, so the saved model needs no Lambda.
     one_hot = layers.Embedding(n_categories, n_categories, embeddings_initializer="identity", trainable=False,
                                name="one_hot")(category)
-    x = layers.Concatenate()([z, one_hot, continuous])
-    x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
-    x = batch_norm(gamma_initializer="ones")(x)
-    x = layers.ReLU()(x)
-    x = layers.Reshape((7, 7, 2 * width))(x)
-    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)  # 14x14
-    x = batch_norm(gamma_initializer="ones")(x)
-    x = layers.ReLU()(x)
-    image = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32", name="image")(x)
+    image = networks.conv_upsampler(layers.Concatenate()([z, one_hot, continuous]), width)
     return keras.Model([z, category, continuous], image, name=name)
 
 

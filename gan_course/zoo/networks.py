@@ -1,9 +1,13 @@
-"""Small networks shared by the zoo: an MLP generator and discriminator (the 2014 GAN's
-choice) and the pieces of a small conv net for 28x28 digits.
+"""Small networks shared by the zoo: the two backbones of the comparison and the pieces of a
+small conv net for 28x28 digits.
 
-The zoo compares *losses*, so every unconditional variant uses the same two MLPs; only the
-loss (and, for the Wasserstein critics, the training schedule) changes. Every final layer is
-float32 so that mixed precision, if switched on later, leaves outputs and losses exact.
+The zoo compares *losses*, so every unconditional variant uses the same two networks; only the
+loss (and, for the Wasserstein critics, the training schedule) changes. ``backbone`` builds
+them: ``"conv"`` (lesson 04's comparison) is lesson 01's DCGAN generator and a conv
+discriminator without batch norm or dropout (lesson 03's critic: the gradient penalty forbids
+both, and the same D serves every variant); ``"mlp"`` is the kind of network of Goodfellow et
+al.'s 2014 paper. Every final layer is float32 so that mixed precision, if switched on later,
+leaves outputs and losses exact.
 """
 
 from __future__ import annotations
@@ -13,7 +17,29 @@ import math
 import keras
 from keras import layers
 
-__all__ = ["mlp_generator", "mlp_discriminator", "conv_trunk"]
+__all__ = ["BACKBONES", "backbone", "mlp_generator", "mlp_discriminator", "conv_trunk", "conv_upsampler"]
+
+BACKBONES = ("conv", "mlp")
+
+
+def backbone(kind: str, latent_dim: int, width: int = 16, critic: bool = False, image_shape=(28, 28, 1)):
+    """(generator, discriminator) of one of ``BACKBONES`` for the zoo's comparison.
+
+    ``"conv"``: ``models.dcgan_generator(latent_dim, width=width)`` and
+    ``wgan.wgan_critic(width=width)`` (stride-2 convolutions, LeakyReLU, no batch norm, no
+    dropout), the same pair for every variant. ``"mlp"``: ``mlp_generator`` and
+    ``mlp_discriminator`` (``width`` unused), with dropout unless ``critic`` (a Wasserstein
+    critic's score must depend on its own image only).
+    """
+    if kind == "conv":
+        from gan_course import models, wgan
+
+        return (models.dcgan_generator(latent_dim, image_shape, width=width, name="conv_generator"),
+                wgan.wgan_critic(image_shape, width=width, name="conv_discriminator"))
+    if kind == "mlp":
+        return (mlp_generator(latent_dim, image_shape),
+                mlp_discriminator(image_shape, dropout=0.0 if critic else 0.3, name="mlp_critic" if critic else "mlp_discriminator"))
+    raise ValueError(f"Unknown backbone {kind!r}; choose from {', '.join(BACKBONES)}.")
 
 
 def mlp_generator(latent_dim: int, image_shape=(28, 28, 1), hidden=(256, 512), name: str = "mlp_generator"):
@@ -59,3 +85,20 @@ def conv_trunk(x, width: int = 32, dropout: float = 0.0, prefix: str = "d"):
         if dropout:
             x = layers.Dropout(dropout)(x)
     return layers.Flatten()(x)
+
+
+def conv_upsampler(x, width: int = 32):
+    """The zoo's small conv generator body, from a vector to a 28x28x1 image in (-1, 1):
+    Dense to 7x7x(2 width) + batch norm + ReLU, a stride-2 transposed convolution to 14x14x(width)
+    + batch norm + ReLU, and one to 28x28x1 with tanh (float32). InfoGAN's and the conditional
+    GAN's generators feed it z concatenated with their code or label."""
+    from gan_course.models import batch_norm
+
+    x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
+    x = batch_norm(gamma_initializer="ones")(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((7, 7, 2 * width))(x)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)  # 14x14
+    x = batch_norm(gamma_initializer="ones")(x)
+    x = layers.ReLU()(x)
+    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", dtype="float32", name="image")(x)

@@ -4,7 +4,7 @@ All four play lesson 01's round (one discriminator move, then one generator move
 updated discriminator on the same fakes) and differ only in the two loss functions, so lesson
 01's model serves them all: ``training.DCGAN(generator, discriminator).compile(d_loss_fn=...,
 g_loss_fn=...)``. ``LOSSES`` names the pairs; ``make_gan("lsgan", ...)`` builds a compiled model
-with the zoo's MLPs.
+with the zoo's MLPs or any generator and discriminator you pass.
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ LOSSES = {
 }
 
 
-def make_gan(variant: str, latent_dim: int, image_shape=(28, 28, 1), seed=None, learning_rate=2e-4):
-    """A compiled ``training.DCGAN`` with the zoo's MLPs and the loss pair ``LOSSES[variant]``."""
+def make_gan(variant: str, latent_dim: int, image_shape=(28, 28, 1), seed=None, learning_rate=2e-4,
+             generator=None, discriminator=None):
+    """A compiled ``training.DCGAN`` with the loss pair ``LOSSES[variant]``, on ``generator`` and
+    ``discriminator`` (default: the zoo's MLPs)."""
     if variant not in LOSSES:
         raise ValueError(f"Unknown variant {variant!r}; the one-step variants are {', '.join(LOSSES)}.")
     d_loss_fn, g_loss_fn, _ = LOSSES[variant]
     gan = training.DCGAN(
-        networks.mlp_generator(latent_dim, image_shape),
-        networks.mlp_discriminator(image_shape),
+        generator if generator is not None else networks.mlp_generator(latent_dim, image_shape),
+        discriminator if discriminator is not None else networks.mlp_discriminator(image_shape),
         seed=seed,
         name=variant.replace("-", "_"),
     )

@@ -1,9 +1,10 @@
-"""The zoo's Wasserstein variants: WGAN with weight clipping and WGAN-GP, on the zoo's MLPs.
+"""The zoo's Wasserstein variants: WGAN with weight clipping and WGAN-GP.
 
 The training logic is lesson 03's ``gan_course.wgan.WGAN`` (``n_critic`` critic steps per
-generator step, each on fresh real images); this module only builds it on the same MLP
-generator as the rest of the zoo and an MLP critic (the zoo's discriminator without dropout,
-so each score depends on its own image only, as the gradient penalty requires).
+generator step, each on fresh real images); this module only builds it with the papers'
+settings on the zoo's networks: by default the MLP generator of the rest of the zoo and an MLP
+critic (the zoo's discriminator without dropout, so each score depends on its own image only,
+as the gradient penalty requires), or the generator and critic you pass.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ WASSERSTEIN_VARIANTS = {
 }
 
 
-def make_wgan(variant: str, latent_dim: int, image_shape=(28, 28, 1), n_critic: int = 5, seed=None):
-    """A compiled ``wgan.WGAN`` with the zoo's MLP generator and an MLP critic, paper settings.
+def make_wgan(variant: str, latent_dim: int, image_shape=(28, 28, 1), n_critic: int = 5, seed=None,
+              generator=None, critic=None):
+    """A compiled ``wgan.WGAN`` with the paper's settings, on ``generator`` and ``critic``
+    (default: the zoo's MLP generator and an MLP critic).
 
     Feed it batches of ``wgan.critic_batch_size(batch_size, n_critic)`` images.
     """
@@ -32,8 +35,8 @@ def make_wgan(variant: str, latent_dim: int, image_shape=(28, 28, 1), n_critic: 
         raise ValueError(f"Unknown variant {variant!r}; the Wasserstein variants are {known}.")
     settings, optimizer, _ = WASSERSTEIN_VARIANTS[variant]
     model = wgan.WGAN(
-        networks.mlp_generator(latent_dim, image_shape),
-        networks.mlp_discriminator(image_shape, dropout=0.0, name="mlp_critic"),
+        generator if generator is not None else networks.mlp_generator(latent_dim, image_shape),
+        critic if critic is not None else networks.mlp_discriminator(image_shape, dropout=0.0, name="mlp_critic"),
         n_critic=n_critic,
         seed=seed,
         name=variant.replace("-", "_"),
