@@ -73,36 +73,24 @@ class TutorialTrainer:
         import keras
         import tensorflow as tf
 
+        from gan_course.bench import reference_train_step
+
         keras.utils.set_random_seed(seed)
         self.generator, self.discriminator = tutorial_generator(noise_dim), tutorial_discriminator()
         self.batch_size, self.noise_dim = batch_size, noise_dim
         self.settings = {"batch_size": batch_size, "noise_dim": noise_dim, "optimizer": "Adam(1e-4), both players",
                          "update": "simultaneous"}
-        cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
-        g_opt, d_opt = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
-        g, d = self.generator, self.discriminator
-
-        @tf.function
-        def train_step(real):
-            noise = tf.random.normal([batch_size, noise_dim])
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = g(noise, training=True)
-                real_out, fake_out = d(real, training=True), d(fake, training=True)
-                g_loss = cross_entropy(tf.ones_like(fake_out), fake_out)
-                d_loss = cross_entropy(tf.ones_like(real_out), real_out) + cross_entropy(tf.zeros_like(fake_out), fake_out)
-            g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g.trainable_variables), g.trainable_variables))
-            d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d.trainable_variables), d.trainable_variables))
-            return g_loss
-
-        self._step = train_step
+        # The tutorial's own step (bench.reference_train_step) with its optimizers: Adam(1e-4), default betas.
+        self._step = reference_train_step(self.generator, self.discriminator, noise_dim, batch_size,
+                                          learning_rate=1e-4, beta_1=0.9)
         # The tutorial shuffles and batches without dropping the last, smaller batch.
         self._batches = iter(tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed)
                              .batch(batch_size).repeat().prefetch(tf.data.AUTOTUNE))
 
     def train(self, steps: int) -> None:
         for _ in range(steps):
-            out = self._step(next(self._batches))
-        float(out)  # wait for the last step
+            g_loss, _ = self._step(next(self._batches))
+        float(g_loss)  # wait for the last step
 
     def sample(self, z):
         return self.generator(z, training=False)
