@@ -32,6 +32,34 @@ def _read_history(csv_path: Path) -> dict[str, list[float]]:
     return {k: [float(r[k]) for r in rows] for k in keys}
 
 
+RECIPE_FILE = "recipe.json"  # in the backup folder: which recipe made that backup
+
+
+def check_backup_recipe(backup: Path, recipe: dict) -> None:
+    """Refuse to resume ``backup`` with a different recipe (epochs aside): its weights would not
+    fit, or would fit a model trained differently. Records the recipe in ``backup/recipe.json``.
+
+    Raises:
+        paths.OutputFolderError: naming both recipes and the two ways out; nothing is deleted.
+    """
+    from gan_course import paths
+
+    wanted = {k: v for k, v in recipe.items() if k != "epochs"}
+    record = backup / RECIPE_FILE
+    has_backup = backup.is_dir() and any(p.name != RECIPE_FILE for p in backup.iterdir())
+    if has_backup:
+        saved = json.loads(record.read_text()) if record.is_file() else None
+        saved = {k: v for k, v in saved.items() if k != "epochs"} if saved else None
+        if saved != wanted:
+            made_by = f"recipe {saved}" if saved else "an older version of the course (before recipes)"
+            raise paths.OutputFolderError(
+                2, f"{backup} holds a run made by {made_by}, not by recipe {wanted}: resuming it would load weights "
+                   f"that do not belong to this model. Start over with --fresh (deletes that run), or keep it and "
+                   f"train into another folder with --out.")
+    backup.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(recipe, indent=2))
+
+
 def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=False, fresh=False, verbose=1,
                       strategy="default", recipe_name="fast"):
     """Train the lesson-01 DCGAN on MNIST and write its pictures and numbers; return metrics.
@@ -67,6 +95,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     elif fresh and not worker.is_chief:  # only the chief writes to out; this worker's backup is elsewhere
         shutil.rmtree(distributed.backup_dir(out, worker), ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
+    check_backup_recipe(distributed.backup_dir(out, worker), r.as_dict())
     print(f"Preset '{preset.name}': {preset.description}\nRecipe '{r.name}': width {r.width}, batch {r.batch_size}, "
           f"Adam({r.learning_rate:g}, beta_1={r.beta_1:g}), D dropout {r.dropout:g}, "
           f"generator EMA {r.ema if r.ema else 'off'}")

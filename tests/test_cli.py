@@ -34,3 +34,22 @@ def test_unknown_preset_is_a_usage_error(capsys):
         cli.main(["train", "--preset", "laptop"])
     assert exit_info.value.code == 2
     assert "Valid presets: smoke, cpu, gpu" in capsys.readouterr().err
+
+
+def test_a_backup_of_another_recipe_is_not_resumed(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--epochs", "1"]) == 0
+    saved = sorted(p.name for p in (out / "backup").iterdir())
+    # The 2015 recipe has no generator EMA and dropout in D: its model cannot take these weights.
+    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--recipe", "dcgan2015"]) == 1
+    err = capsys.readouterr().err
+    assert "holds a run made by recipe" in err and "--fresh" in err and "--out" in err
+    assert sorted(p.name for p in (out / "backup").iterdir()) == saved  # nothing deleted
+    # A backup from before recipes were recorded is refused the same way.
+    (out / "backup" / "recipe.json").unlink()
+    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline"]) == 1
+    assert "an older version of the course" in capsys.readouterr().err
+    # --fresh starts the other recipe over.
+    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--recipe", "dcgan2015",
+                     "--epochs", "1", "--fresh"]) == 0
+    assert json.loads((out / "backup" / "recipe.json").read_text())["name"] == "dcgan2015"
