@@ -84,6 +84,18 @@ def test_variants_share_one_generator_architecture():
     assert len(set(counts.values())) == 1, counts
 
 
+def test_conv_backbone_normalises_every_discriminator_alike_and_one_step_variants_take_the_rate():
+    hinge, _ = compare.make_variant("hinge", LATENT, backbone="conv", width=4, norm="layer", learning_rate=5e-4)
+    gp, _ = compare.make_variant("wgan-gp", LATENT, backbone="conv", width=4, norm="layer", learning_rate=5e-4)
+    plain, _ = compare.make_variant("hinge", LATENT, backbone="conv", width=4)
+    kinds = [[type(layer).__name__ for layer in m.discriminator.layers] for m in (hinge, gp, plain)]
+    assert kinds[0] == kinds[1] and "LayerNormalization" in kinds[0]  # one D for every loss
+    assert "LayerNormalization" not in kinds[2]
+    assert float(hinge.g_optimizer.learning_rate) == pytest.approx(5e-4)
+    assert float(plain.g_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert float(gp.g_optimizer.learning_rate) == pytest.approx(1e-4)  # WGAN-GP keeps its paper's Adam
+
+
 def test_unknown_variant_is_a_clear_error():
     with pytest.raises(ValueError, match="choose from"):
         compare.make_variant("stylegan", LATENT)

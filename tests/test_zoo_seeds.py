@@ -52,7 +52,8 @@ def test_seed_table_prints_mean_std_and_range():
 def test_config_key_changes_with_every_setting():
     base = ZooConfig("hinge", seed=0, g_steps=4)
     changed = {"variant": "lsgan", "seed": 1, "g_steps": 5, "batch_size": 32, "latent_dim": 8, "backbone": "mlp",
-               "width": 8, "n_critic": 2, "max_images": 64, "n_eval": 20, "eager": True}
+               "width": 8, "norm": None, "learning_rate": 2e-4, "n_critic": 2, "max_images": 64, "n_eval": 20,
+               "eager": True}
     assert set(changed) == {f.name for f in dataclasses.fields(ZooConfig)}
     keys = {base.key()} | {dataclasses.replace(base, **{k: v}).key() for k, v in changed.items()}
     assert len(keys) == 1 + len(changed)
@@ -61,6 +62,8 @@ def test_config_key_changes_with_every_setting():
         ZooConfig("stylegan")
     with pytest.raises(ValueError, match="backbone"):
         ZooConfig("hinge", backbone="resnet")
+    with pytest.raises(ValueError, match="norm"):
+        ZooConfig("hinge", norm="batch")  # batch norm would break the gradient penalty's per-sample scores
 
 
 def test_sweep_cache_trains_each_row_once(tmp_path):

@@ -62,6 +62,8 @@ class ZooConfig:
     latent_dim: int = 64
     backbone: str = "conv"  # see networks.BACKBONES
     width: int = 16  # conv backbone's base filters
+    norm: str | None = "layer"  # conv discriminator's normalisation (networks.backbone); None: none
+    learning_rate: float = 5e-4  # Adam for both players of the one-step variants (lesson 01's fast recipe)
     n_critic: int = 5  # critic updates per generator update (Wasserstein variants only)
     max_images: int | None = None  # None: every training digit
     n_eval: int = 1000  # generated digits scored
@@ -74,6 +76,10 @@ class ZooConfig:
             raise ValueError(f"Unknown variant {self.variant!r}; choose from {', '.join(UNCONDITIONAL_VARIANTS)}.")
         if self.backbone not in networks.BACKBONES:
             raise ValueError(f"Unknown backbone {self.backbone!r}; choose from {', '.join(networks.BACKBONES)}.")
+        if self.norm not in (None, "layer"):
+            raise ValueError(f"norm must be None or 'layer', not {self.norm!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, not {self.learning_rate!r}.")
 
     @property
     def name(self) -> str:
@@ -85,23 +91,29 @@ class ZooConfig:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-def make_variant(name: str, latent_dim: int, seed: int = 0, n_critic: int = 5, backbone: str = "mlp", width: int = 16):
+def make_variant(name: str, latent_dim: int, seed: int = 0, n_critic: int = 5, backbone: str = "mlp", width: int = 16,
+                 norm: str | None = None, learning_rate: float = 2e-4):
     """A compiled model for one of ``UNCONDITIONAL_VARIANTS`` on ``networks.backbone(backbone, ...)``,
-    and the real images per train step."""
+    and the real images per train step.
+
+    ``learning_rate`` is Adam's (beta_1 = 0.5) for both players of the one-step variants; the
+    Wasserstein variants keep their papers' optimizers (``wasserstein.WASSERSTEIN_VARIANTS``).
+    """
     from gan_course.zoo import networks, vanilla, wasserstein
 
     if name in vanilla.LOSSES:
-        g, d = networks.backbone(backbone, latent_dim, width)
-        return vanilla.make_gan(name, latent_dim, seed=seed, generator=g, discriminator=d), 1
+        g, d = networks.backbone(backbone, latent_dim, width, norm=norm)
+        return vanilla.make_gan(name, latent_dim, seed=seed, generator=g, discriminator=d, learning_rate=learning_rate), 1
     if name in wasserstein.WASSERSTEIN_VARIANTS:
-        g, c = networks.backbone(backbone, latent_dim, width, critic=True)
+        g, c = networks.backbone(backbone, latent_dim, width, critic=True, norm=norm)
         return wasserstein.make_wgan(name, latent_dim, n_critic=n_critic, seed=seed, generator=g, critic=c), n_critic
     raise ValueError(f"Unknown variant {name!r}; choose from {', '.join(UNCONDITIONAL_VARIANTS)}.")
 
 
 def train_variant(name: str, images, generator_steps: int, batch_size: int, latent_dim: int, seed: int = 0,
                   n_log: int = 10, jit_compile: bool = True, run_eagerly: bool = False, verbose: int = 0,
-                  backbone: str = "mlp", width: int = 16, n_critic: int = 5):
+                  backbone: str = "mlp", width: int = 16, n_critic: int = 5, norm: str | None = None,
+                  learning_rate: float = 2e-4):
     """Build and train one variant for ``generator_steps`` generator updates.
 
     Returns (model, history dict, wall seconds, CPU seconds of this process). ``n_log`` is how
@@ -116,7 +128,8 @@ def train_variant(name: str, images, generator_steps: int, batch_size: int, late
     from gan_course import wgan
 
     keras.utils.set_random_seed(seed)  # same initial weights for every variant
-    model, per_step = make_variant(name, latent_dim, seed=seed, n_critic=n_critic, backbone=backbone, width=width)
+    model, per_step = make_variant(name, latent_dim, seed=seed, n_critic=n_critic, backbone=backbone, width=width,
+                                   norm=norm, learning_rate=learning_rate)
     model.jit_compile = jit_compile and not run_eagerly
     model.run_eagerly = run_eagerly
     step_batch = wgan.critic_batch_size(batch_size, per_step)
@@ -182,7 +195,8 @@ def run_trial(cfg: ZooConfig, train_images, test_images, samples_dir=None, model
     images = train_images if cfg.max_images is None else train_images[: cfg.max_images]
     model, history, wall, cpu = train_variant(cfg.variant, images, cfg.g_steps, cfg.batch_size, cfg.latent_dim,
                                               seed=cfg.seed, run_eagerly=cfg.eager, backbone=cfg.backbone,
-                                              width=cfg.width, n_critic=cfg.n_critic)
+                                              width=cfg.width, n_critic=cfg.n_critic, norm=cfg.norm,
+                                              learning_rate=cfg.learning_rate)
     row = dataclasses.asdict(cfg)
     row.update(score_variant(cfg.variant, model, history, test_images, cfg.batch_size, wall, cpu,
                              n_eval=cfg.n_eval, seed=cfg.seed))

@@ -5,7 +5,7 @@ The zoo compares *losses*, so every unconditional variant uses the same two netw
 loss (and, for the Wasserstein critics, the training schedule) changes. ``backbone`` builds
 them: ``"conv"`` (lesson 04's comparison) is lesson 01's DCGAN generator and a conv
 discriminator without batch norm or dropout (lesson 03's critic: the gradient penalty forbids
-both, and the same D serves every variant); ``"mlp"`` is the kind of network of Goodfellow et
+both, and the same D serves every variant; optionally with layer normalisation); ``"mlp"`` is the kind of network of Goodfellow et
 al.'s 2014 paper. Every final layer is float32 so that mixed precision, if switched on later,
 leaves outputs and losses exact.
 """
@@ -22,20 +22,24 @@ __all__ = ["BACKBONES", "backbone", "mlp_generator", "mlp_discriminator", "conv_
 BACKBONES = ("conv", "mlp")
 
 
-def backbone(kind: str, latent_dim: int, width: int = 16, critic: bool = False, image_shape=(28, 28, 1)):
+def backbone(kind: str, latent_dim: int, width: int = 16, critic: bool = False, image_shape=(28, 28, 1),
+             norm: str | None = None):
     """(generator, discriminator) of one of ``BACKBONES`` for the zoo's comparison.
 
     ``"conv"``: ``models.dcgan_generator(latent_dim, width=width)`` and
-    ``wgan.wgan_critic(width=width)`` (stride-2 convolutions, LeakyReLU, no batch norm, no
-    dropout), the same pair for every variant. ``"mlp"``: ``mlp_generator`` and
-    ``mlp_discriminator`` (``width`` unused), with dropout unless ``critic`` (a Wasserstein
-    critic's score must depend on its own image only).
+    ``wgan.wgan_critic(width=width, norm=norm)`` (stride-2 convolutions, LeakyReLU, no batch
+    norm, no dropout), the same pair for every variant. ``norm="layer"`` adds layer
+    normalisation to the discriminator from its second block on: the per-sample normaliser
+    Gulrajani et al. suggest for a WGAN-GP critic, and one that every loss can use, so the
+    comparison keeps one D for all. ``"mlp"``: ``mlp_generator`` and ``mlp_discriminator``
+    (``width`` and ``norm`` unused), with dropout unless ``critic`` (a Wasserstein critic's
+    score must depend on its own image only).
     """
     if kind == "conv":
         from gan_course import models, wgan
 
         return (models.dcgan_generator(latent_dim, image_shape, width=width, name="conv_generator"),
-                wgan.wgan_critic(image_shape, width=width, name="conv_discriminator"))
+                wgan.wgan_critic(image_shape, width=width, norm=norm, name="conv_discriminator"))
     if kind == "mlp":
         return (mlp_generator(latent_dim, image_shape),
                 mlp_discriminator(image_shape, dropout=0.0 if critic else 0.3, name="mlp_critic" if critic else "mlp_discriminator"))
