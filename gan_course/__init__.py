@@ -25,6 +25,8 @@ What the lessons import (one concept per module):
 - ``saving``    portable ``.keras`` files and resumable runs
 - ``latent``, ``explorer``  interpolation, latent directions and an ipywidgets explorer
 - ``toys``, ``experiments`` 1-D and 2-D toy GANs; resumable hyperparameter sweeps
+- ``ablation``  equal-budget ablations of the stabilisers (EMA, DiffAugment, TTUR, spectral
+                norm, R1) over seeds, run by ``experiments.run_sweep`` (lesson 07)
 - ``paths``, ``cli``, ``logs``  where outputs go; ``python -m gan_course train``; quiet logs
 
 Apart from them, for lecturers and maintainers:

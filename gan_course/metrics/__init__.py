@@ -21,10 +21,12 @@ measured values for real digits and for an untrained generator as anchors.
 
 One module per concept: ``classifier``, ``distances``, ``classes``, ``scores``,
 ``memorisation``, ``inception``, ``precision_recall`` (lesson 06), ``faces`` (a trained
-face classifier's FID, KID and attribute coverage for the offline faces); everything is re-exported here, so ``metrics.score_generator``
+face classifier's FID, KID and attribute coverage for the offline faces), ``attributes`` (a
+classifier trained on a folder's class sub-folders, e.g. the brick shapes; lessons 02 and 07); everything is re-exported here, so ``metrics.score_generator``
 works as before. Importing this package does no work; the classifier loads on first use.
 """
 
+from gan_course.metrics.attributes import AttributeScorer, build_attribute_classifier, train_attribute_classifier
 from gan_course.metrics.classes import DEFAULT_MIN_SHARE, class_coverage, class_entropy, class_histogram, confident_share
 from gan_course.metrics.classifier import (
     CLASSIFIER_DIR,
@@ -106,4 +108,7 @@ __all__ = [
     "blur_images",
     "face_reference_values",
     "load_face_classifier",
+    "AttributeScorer",
+    "build_attribute_classifier",
+    "train_attribute_classifier",
 ]
