@@ -21,9 +21,10 @@ import hashlib
 import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
+
+from gan_course import experiments
 
 __all__ = ["AblationConfig", "build_gan", "train", "d_gradient_sq", "run_trial", "trial_stem", "GRID_SEED", "GRID_SIZE"]
 
@@ -191,12 +192,6 @@ def run_trial(cfg: AblationConfig, train_images, test_images, samples_dir=None, 
     row.update(g_updates=updates, real_images_seen=updates * cfg.batch_size, train_seconds=round(wall, 1),
                train_cpu_seconds=round(cpu, 1), d_grad_sq=d_gradient_sq(gan.discriminator, test_images[:256]),
                diverged=not all(math.isfinite(v) for v in last.values()), **last)
-    stem = trial_stem(cfg)
-    if samples_dir is not None:
-        z = np.random.default_rng(GRID_SEED).standard_normal((GRID_SIZE, cfg.latent_dim)).astype("float32")
-        Path(samples_dir).mkdir(parents=True, exist_ok=True)
-        np.save(Path(samples_dir) / f"{stem}.npy", np.asarray(gan.sampling_generator(z, training=False)))
-    if models_dir is not None:
-        Path(models_dir).mkdir(parents=True, exist_ok=True)
-        gan.sampling_generator.save(Path(models_dir) / f"{stem}_generator.keras")
+    experiments.save_trial_outputs(trial_stem(cfg), gan.sampling_generator, cfg.latent_dim, samples_dir, models_dir,
+                                   n_samples=GRID_SIZE, noise_seed=GRID_SEED)
     return row

@@ -33,6 +33,7 @@ __all__ = [
     "sweep_discriminator",
     "run_trial",
     "trial_stem",
+    "save_trial_outputs",
     "run_sweep",
     "load_results",
     "summarise",
@@ -236,6 +237,25 @@ def trial_stem(trial) -> str:
     name, seed = (trial.name, trial.seed) if isinstance(trial, TrialConfig) else (trial["name"], trial["seed"])
     slug = "".join(c if c.isalnum() else "_" for c in str(name)).strip("_").lower()
     return f"{slug}_seed{int(seed)}"
+
+
+def save_trial_outputs(stem: str, generator, latent_dim: int, samples_dir=None, models_dir=None,
+                       n_samples: int = 36, noise_seed: int = 12345, **networks) -> None:
+    """Save one finished trial's outputs, for plots and checks after the sweep.
+
+    With ``samples_dir``: ``n_samples`` images from the fixed noise ``noise_seed`` (the same for
+    every trial, so grids compare) as ``<stem>.npy``. With ``models_dir``: ``generator`` as
+    ``<stem>_generator.keras`` and each of ``networks`` (e.g. ``discriminator=...``) as
+    ``<stem>_<name>.keras``.
+    """
+    if samples_dir is not None:
+        z = np.random.default_rng(noise_seed).standard_normal((n_samples, latent_dim)).astype("float32")
+        Path(samples_dir).mkdir(parents=True, exist_ok=True)
+        np.save(Path(samples_dir) / f"{stem}.npy", np.asarray(generator(z, training=False)))
+    if models_dir is not None:
+        Path(models_dir).mkdir(parents=True, exist_ok=True)
+        for name, net in {"generator": generator, **networks}.items():
+            net.save(Path(models_dir) / f"{stem}_{name}.keras")
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -22,9 +22,6 @@ import hashlib
 import json
 import math
 import time
-from pathlib import Path
-
-import numpy as np
 
 from gan_course import experiments
 
@@ -203,15 +200,8 @@ def run_trial(cfg: ZooConfig, train_images, test_images, samples_dir=None, model
     last = {f"final_{k}": float(v[-1]) for k, v in history.items()}
     row.update(name=cfg.name, confident_share=row["confident"], train_seconds=round(wall, 1),
                train_cpu_seconds=round(cpu, 1), diverged=not all(math.isfinite(v) for v in last.values()), **last)
-    stem = trial_stem(cfg)
-    if samples_dir is not None:
-        z = np.random.default_rng(GRID_SEED).standard_normal((GRID_SIZE, cfg.latent_dim)).astype("float32")
-        Path(samples_dir).mkdir(parents=True, exist_ok=True)
-        np.save(Path(samples_dir) / f"{stem}.npy", np.asarray(model.generator(z, training=False)))
-    if models_dir is not None:
-        Path(models_dir).mkdir(parents=True, exist_ok=True)
-        model.generator.save(Path(models_dir) / f"{stem}_generator.keras")
-        model.discriminator.save(Path(models_dir) / f"{stem}_discriminator.keras")
+    experiments.save_trial_outputs(trial_stem(cfg), model.generator, cfg.latent_dim, samples_dir, models_dir,
+                                   n_samples=GRID_SIZE, noise_seed=GRID_SEED, discriminator=model.discriminator)
     return row
 
 
