@@ -32,9 +32,10 @@ PAPER_ADAM = dict(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
 PAPER_RMSPROP = dict(learning_rate=5e-5)
 # For callbacks.StopOnNaN(backup_dir, advice=NAN_ADVICE): the usual causes of a diverging WGAN.
 NAN_ADVICE = (
-    "Usual WGAN causes: a learning rate above the paper's 1e-4, gp_weight = 0 without clipping (nothing "
-    "bounds the critic), a sigmoid or batch norm in the critic, or images outside [-1, 1]. Fix it, then "
-    "call fit again with the same backup folder to resume from the last good epoch."
+    "Usual WGAN causes: a learning rate too high for the run (lower it towards the paper's 1e-4; "
+    "lesson 03's short cpu run uses 1e-3), gp_weight = 0 without clipping (nothing bounds the critic), "
+    "a sigmoid or batch norm in the critic, or images outside [-1, 1]. Fix it, then call fit again "
+    "with the same backup folder to resume from the last good epoch."
 )
 
 
