@@ -176,7 +176,7 @@ def test_colour_changes_follow_their_formulas():
     assert diffaugment.diff_augment(x, "color", seed=4).shape == x.shape
 
 
-def _dcgan_rule(model, x, seed, lr_d=LR, lr_g=LR, augment_g=True, r1=True):
+def _dcgan_rule(model, x, seed, lr_d=LR, lr_g=LR, augment_g=True, r1=True, r1_gamma=None):
     """DCGAN's alternating step written out: D's BCE on D(T(x)) and D(T(G(z))) (plus
     (gamma / 2) E||grad_x D(T(x))||^2), an SGD step; then G's non-saturating loss on the updated
     D(T(G(z))), an SGD step. T draws afresh at each call, in that order."""
@@ -198,7 +198,8 @@ def _dcgan_rule(model, x, seed, lr_d=LR, lr_g=LR, augment_g=True, r1=True):
                 inner.watch(x)
                 total = tf.reduce_sum(D(x))
             grad_x = inner.gradient(total, x)
-            d_loss += model.r1_gamma / 2 * tf.reduce_mean(tf.reduce_sum(grad_x**2, axis=[1, 2, 3]))
+            gamma = model.r1_gamma if r1_gamma is None else r1_gamma
+            d_loss += gamma / 2 * tf.reduce_mean(tf.reduce_sum(grad_x**2, axis=[1, 2, 3]))
     assign(d_vars, sgd_update(start[len(g_vars):], tape.gradient(d_loss, d_vars), lr_d))
     with tf.GradientTape() as tape:
         g_loss = losses.generator_loss(D(model.generator(z, training=True), augment=augment_g))
@@ -356,6 +357,21 @@ def test_dcgan_step_with_r1_adds_it_to_the_discriminator_s_loss():
     model.train_step(x)
     assert_close(model.generator.trainable_variables + model.discriminator.trainable_variables, expected)
     assert differs(model.discriminator.trainable_variables, without[len(model.generator.trainable_variables):])
+
+
+def test_lazy_r1_penalises_every_kth_step_with_k_times_the_weight():
+    """r1_every=3: D's steps 0 and 3 carry (3 gamma / 2) E||grad_x D||^2, steps 1 and 2 none."""
+    model = small_dcgan(r1_gamma=10.0, r1_every=3)
+    x = reals()
+    everything = model.generator.trainable_variables + model.discriminator.trainable_variables
+    first_draws = model.seed_generator.state.numpy()
+    for penalised in (True, False, False, True):
+        expected = _dcgan_rule(model, x, seed=3, r1=penalised, r1_gamma=30.0)
+        model.seed_generator.state.assign(first_draws)  # the rule's noise and augmentations, replayed
+        model.train_step(x)
+        assert_close(everything, expected)
+    with pytest.raises(ValueError, match="r1_every"):
+        small_dcgan(r1_gamma=10.0, r1_every=0)
 
 
 def test_dcgan_step_with_r1_and_diffaugment_penalises_the_augmented_discriminator():
