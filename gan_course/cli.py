@@ -98,6 +98,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     check_backup_recipe(distributed.backup_dir(out, worker), r.as_dict())
     print(f"Preset '{preset.name}': {preset.description}\nRecipe '{r.name}': width {r.width}, batch {r.batch_size}, "
           f"Adam({r.learning_rate:g}, beta_1={r.beta_1:g}), D dropout {r.dropout:g}, "
+          f"R1 {f'gamma {r.r1_gamma:g} every {r.r1_every} D steps' if r.r1_gamma else 'off'}, "
           f"generator EMA {r.ema if r.ema else 'off'}")
 
     keras.utils.set_random_seed(seed)

@@ -18,6 +18,7 @@ def test_fast_recipe_is_narrower_and_averages_the_generator():
     r = recipes.recipe("cpu")
     assert r.name == "fast" and r.width < presets.get_preset("cpu").width
     assert r.dropout == 0.0 and r.learning_rate > 2e-4 and 0.99 <= r.ema < 1
+    assert r.r1_gamma > 0 and r.r1_every > 1  # lazy R1: what lets the higher learning rate pay
     assert recipes.recipe(presets.get_preset("cpu")) == r  # a Preset works as well as its name
     assert recipes.recipe("cpu", epochs=3).epochs == 3
 
@@ -38,5 +39,7 @@ def test_build_dcgan_follows_the_recipe():
         assert float(opt.beta_1) == r.beta_1
     first_conv = next(l for l in gan.discriminator.layers if isinstance(l, keras.layers.Conv2D))
     assert first_conv.filters == r.width
+    assert (gan.r1_gamma, gan.r1_every) == (r.r1_gamma, r.r1_every)
     plain = recipes.build_dcgan(recipes.recipe("smoke", "dcgan2015"), seed=0)
     assert plain.ema is None and plain.sampling_generator is plain.generator
+    assert plain.r1_gamma == 0.0
