@@ -49,7 +49,8 @@ class DCGAN(TwoPlayerGAN):
         r1_every: lazy regularisation (Karras et al. 2020, StyleGAN2, section 3.1): add the R1
             penalty only on every ``r1_every``-th discriminator step, weighted ``r1_every`` times
             as much, so that on average it pulls as hard for a fraction of its cost; 1 (the
-            default) adds it at every step.
+            default) adds it at every step, as does any run under a ``tf.distribute`` strategy
+            (see ``lazy_r1``).
         ema, augment: generator EMA and DiffAugment, see ``gan_course.gan.TwoPlayerGAN``.
 
     Any pair of losses of raw scores plugs in through ``compile``: BCE and the non-saturating
@@ -108,8 +109,12 @@ class DCGAN(TwoPlayerGAN):
 
     def lazy_r1(self, real_images):
         """The R1 penalty on real images, through the same augmentation as D's other calls;
-        with ``r1_every = k`` only on D's steps 0, k, 2k, ... and then with weight ``k * gamma``."""
-        if self.r1_every == 1:
+        with ``r1_every = k`` only on D's steps 0, k, 2k, ... and then with weight ``k * gamma``.
+
+        Under a ``tf.distribute`` strategy R1 runs at every step with weight ``gamma`` instead (the
+        same average pull, at the full cost): batch norm synchronises its statistics across
+        replicas, and TensorFlow does not allow that synchronisation inside ``tf.cond``."""
+        if self.r1_every == 1 or tf.distribute.has_strategy():
             return losses.r1_penalty(self.score, real_images, self.r1_gamma)
         due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
         return tf.cond(due, lambda: losses.r1_penalty(self.score, real_images, self.r1_gamma * self.r1_every),

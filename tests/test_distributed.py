@@ -27,7 +27,7 @@ def losses():
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-MODELS = {"dcgan": ("d_loss", "g_loss"), "wgan-gp": ("c_loss", "g_loss")}
+MODELS = {"dcgan": ("d_loss", "g_loss"), "dcgan-r1": ("d_loss", "g_loss"), "wgan-gp": ("c_loss", "g_loss")}
 
 
 def test_two_devices_really_were_used(losses):

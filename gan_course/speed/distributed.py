@@ -341,7 +341,7 @@ class WorkerBackup(keras.callbacks.BackupAndRestore):
 
 # --------------------------------------------------------------------------- the checks
 
-MODELS = ("dcgan", "wgan-gp")
+MODELS = ("dcgan", "dcgan-r1", "wgan-gp")
 
 
 def _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate, seed, model="dcgan",
@@ -357,10 +357,12 @@ def _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate
         # Plain SGD: unlike Adam, its step grows with the gradient, so a replica-scaling
         # mistake (a gradient n times too large) shows up in the losses.
         sgd = [keras.optimizers.SGD(learning_rate) for _ in range(2)]
-        if model == "dcgan":
+        if model in ("dcgan", "dcgan-r1"):
             # No dropout: its masks are drawn per replica and would differ from one device's.
             discriminator = models.dcgan_discriminator(shape, width=width, dropout=0.0)
-            gan = training.DCGAN(generator, discriminator, seed=seed)
+            # dcgan-r1: the fast recipe's lazy R1, which a strategy turns into R1 at every step.
+            r1 = {"r1_gamma": 1.0, "r1_every": 4} if model == "dcgan-r1" else {}
+            gan = training.DCGAN(generator, discriminator, seed=seed, **r1)
             gan.compile(d_optimizer=sgd[0], g_optimizer=sgd[1])
         elif model == "wgan-gp":
             # n_critic=1: with more, each replica splits its own half of the batch into critic
