@@ -52,6 +52,7 @@ class AblationConfig:
     augment: str | None = None  # DiffAugment policy, e.g. "translation,cutout"; None: off
     spectral_norm: bool = False  # in D (which then has no batch norm)
     r1_gamma: float = 0.0  # weight of the R1 penalty; 0: off
+    r1_every: int = 1  # lazy R1: the penalty on every r1_every-th D step, r1_every times as heavy
     max_images: int | None = None  # None: every training image
     n_eval: int = 1000  # generated images scored
     scorer: str = "mnist-classifier"  # which yardstick scores the row (part of the key)
@@ -66,6 +67,7 @@ class AblationConfig:
             "dropout": 0.0 <= self.dropout < 1.0,
             "ema": self.ema is None or 0.0 <= self.ema < 1.0,
             "r1_gamma": self.r1_gamma >= 0.0,
+            "r1_every": int(self.r1_every) == self.r1_every and self.r1_every >= 1,
             "g_learning_rate": self.g_learning_rate > 0,
             "d_learning_rate": self.d_learning_rate > 0,
         }
@@ -96,7 +98,7 @@ def build_gan(cfg: AblationConfig):
     discriminator = models.dcgan_discriminator(cfg.image_shape, width=cfg.width, dropout=cfg.dropout,
                                                spectral_norm=cfg.spectral_norm)
     gan = training.DCGAN(generator, discriminator, seed=cfg.seed, ema=cfg.ema, augment=cfg.augment,
-                         r1_gamma=cfg.r1_gamma)
+                         r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(cfg.d_learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2),
         g_optimizer=keras.optimizers.Adam(cfg.g_learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2),
