@@ -107,6 +107,8 @@ def dcgan_generator(
     upsampling: str = "transpose",
     name: str = "generator",
     fast_layers: bool = False,
+    mapping: int = 0,
+    mapping_width: int = 128,
 ) -> keras.Model:
     """A DCGAN generator: z (latent_dim,) -> image ``image_shape`` in [-1, 1].
 
@@ -120,6 +122,13 @@ def dcgan_generator(
             (UpSampling2D + Conv2D, which avoids checkerboard artefacts).
         fast_layers: swap in ``gan_course.speed.fast_layers`` (same maths, faster CPU kernels;
             ``saving.save_model`` swaps them out again). Off by default: Keras' own layers.
+        mapping: number of Dense(``mapping_width``) + LeakyReLU(0.2) layers, followed by a linear
+            Dense back to ``latent_dim`` (StyleGAN's w), between z and the first Dense (0, the
+            default: none, as in the DCGAN paper). A small *mapping network*
+            in the spirit of StyleGAN's (Karras, Laine & Aila 2019): a Gaussian z is one round
+            blob, the digits are ten separate clusters, and a single linear layer cannot bend one
+            into the other, so samples that fall between clusters come out as blends; a few
+            non-linear layers can fold z so that less of it lands between them.
     """
     if upsampling not in {"transpose", "upsample"}:
         raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
@@ -131,7 +140,13 @@ def dcgan_generator(
     filters0 = width * 2 ** (n - 1)
 
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(h0 * w0 * filters0, use_bias=False, kernel_initializer=dcgan_init())(z)
+    x = z
+    for i in range(mapping):
+        x = layers.Dense(mapping_width, name=f"mapping_{i + 1}")(x)  # Keras' default init: it is an MLP
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
+    if mapping:
+        x = layers.Dense(latent_dim, name="w")(x)  # the mapped latent, StyleGAN's w, as long as z
+    x = layers.Dense(h0 * w0 * filters0, use_bias=False, kernel_initializer=dcgan_init())(x)
     x = layers.Reshape((h0, w0, filters0))(x)
     x = batch_norm()(x)
     x = layers.ReLU()(x)
@@ -195,6 +210,7 @@ def dcgan_discriminator(
     name: str = "discriminator",
     fast_layers: bool = False,
     spectral_norm: bool = False,
+    hidden: int = 0,
 ) -> keras.Model:
     """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
 
@@ -207,6 +223,13 @@ def dcgan_discriminator(
     (``spectral_norm_layer``) and leaves batch norm out, as Miyato et al.'s SN-DCGAN
     discriminator does: batch norm's learned scale would undo the bound spectral
     normalisation puts on each layer.
+
+    ``hidden > 0`` puts a fully connected layer of that size (with LeakyReLU) between the
+    flattened features and the logit. The DCGAN paper removed such layers to make deep networks
+    train; this one is shallow. At 28x28 it has two convolutions whose units each see a patch of
+    10x10 pixels, and without the hidden layer all D does with the whole digit is one weighted
+    sum of patch features. With it, D can judge how the strokes fit together (is the loop
+    closed? is it a 2 or a 7?), and tells G about it.
     """
     h, w, _ = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
@@ -231,6 +254,10 @@ def dcgan_discriminator(
             x = layers.Dropout(dropout)(x)
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     x = layers.Flatten()(x)
+    if hidden:
+        # Keras' default (Glorot) initialisation, like the mapping layers: the runs measured it so.
+        x = spectral_norm_layer(layers.Dense(hidden, name="hidden"), spectral_norm)(x)
+        x = layers.LeakyReLU(negative_slope=0.2)(x)
     # float32 even under mixed precision: the loss needs the logit's full range.
     logit = spectral_norm_layer(layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32"),
                                 spectral_norm)(x)

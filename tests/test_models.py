@@ -88,3 +88,25 @@ def test_default_builders_use_only_keras_layers():
                   wgan.wgan_critic((28, 28, 1), width=8)):
         for layer in model.layers:
             assert type(layer).__module__.startswith("keras."), (model.name, layer.name, type(layer))
+
+
+def test_mapping_layers_sit_between_z_and_the_projection(seeded):
+    g = models.dcgan_generator(latent_dim=16, image_shape=(28, 28, 1), width=8, mapping=2, mapping_width=24)
+    dense = [lyr for lyr in g.layers if isinstance(lyr, layers.Dense)]
+    assert [d.name for d in dense[:3]] == ["mapping_1", "mapping_2", "w"]
+    assert [d.units for d in dense] == [24, 24, 16, 7 * 7 * 16]
+    assert isinstance(g.layers[2], layers.LeakyReLU)  # non-linear: a linear mapping would add nothing
+    z = np.random.default_rng(0).standard_normal((3, 16)).astype("float32")
+    assert g(z).shape == (3, 28, 28, 1)
+    plain = models.dcgan_generator(latent_dim=16, image_shape=(28, 28, 1), width=8)
+    assert g.count_params() - plain.count_params() == (16 * 24 + 24) + (24 * 24 + 24) + (24 * 16 + 16)
+
+
+def test_hidden_layer_before_the_discriminators_logit(seeded):
+    d = models.dcgan_discriminator((28, 28, 1), width=8, hidden=32)
+    hidden = d.get_layer("hidden")
+    assert hidden.units == 32 and hidden.input.shape[-1] == 7 * 7 * 16
+    assert isinstance(d.layers[-2], layers.LeakyReLU) and d.layers[-1].units == 1
+    sn = models.dcgan_discriminator((28, 28, 1), width=8, hidden=32, spectral_norm=True)
+    assert sum(isinstance(lyr, layers.SpectralNormalization) for lyr in sn.layers) == 4  # 2 convs, hidden, logit
+    assert models.dcgan_discriminator((28, 28, 1), width=8).count_params() + 7 * 7 * 16 * 31 + 32 + 32 == d.count_params()  # logit 784 -> 32 inputs
