@@ -31,6 +31,9 @@ __all__ = ["AblationConfig", "build_gan", "train", "d_gradient_sq", "run_trial",
 GRID_SEED, GRID_SIZE = 12345, 36  # the fixed noise every row's saved samples are drawn from
 
 
+ADDED_LATER = {"mapping": 0, "d_hidden": 0}  # field -> its default (see AblationConfig.key)
+
+
 @dataclasses.dataclass(frozen=True)
 class AblationConfig:
     """One training run of an ablation. The defaults are the 2015 DCGAN recipe at width 32."""
@@ -53,6 +56,8 @@ class AblationConfig:
     spectral_norm: bool = False  # in D (which then has no batch norm)
     r1_gamma: float = 0.0  # weight of the R1 penalty; 0: off
     r1_every: int = 1  # lazy R1: the penalty on every r1_every-th D step, r1_every times as heavy
+    mapping: int = 0  # Dense + LeakyReLU layers on z in G (models.dcgan_generator); 0: none
+    d_hidden: int = 0  # a hidden Dense layer of this size before D's logit (models.dcgan_discriminator); 0: none
     max_images: int | None = None  # None: every training image
     n_eval: int = 1000  # generated images scored
     scorer: str = "mnist-classifier"  # which yardstick scores the row (part of the key)
@@ -68,6 +73,8 @@ class AblationConfig:
             "ema": self.ema is None or 0.0 <= self.ema < 1.0,
             "r1_gamma": self.r1_gamma >= 0.0,
             "r1_every": int(self.r1_every) == self.r1_every and self.r1_every >= 1,
+            "mapping": int(self.mapping) == self.mapping and self.mapping >= 0,
+            "d_hidden": int(self.d_hidden) == self.d_hidden and self.d_hidden >= 0,
             "g_learning_rate": self.g_learning_rate > 0,
             "d_learning_rate": self.d_learning_rate > 0,
         }
@@ -80,8 +87,12 @@ class AblationConfig:
             diffaugment.policy_names(self.augment)  # an unknown policy fails here, not after minutes
 
     def key(self) -> str:
-        """A stable identity for caching: every field, sorted. Any change of setting changes it."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        """A stable identity for caching: every field, sorted. Any change of setting changes it.
+
+        Fields added after the first caches were written (``ADDED_LATER``) are left out while they
+        hold their default, which is what those runs used: their cached rows stay valid."""
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if ADDED_LATER.get(k, object()) != v}
+        return json.dumps(fields, sort_keys=True)
 
     def replace(self, name: str, **changes) -> "AblationConfig":
         """This configuration with a new row label and some fields changed (a misspelt field is an error)."""
@@ -94,9 +105,9 @@ def build_gan(cfg: AblationConfig):
 
     from gan_course import models, training
 
-    generator = models.dcgan_generator(cfg.latent_dim, cfg.image_shape, width=cfg.width)
+    generator = models.dcgan_generator(cfg.latent_dim, cfg.image_shape, width=cfg.width, mapping=cfg.mapping)
     discriminator = models.dcgan_discriminator(cfg.image_shape, width=cfg.width, dropout=cfg.dropout,
-                                               spectral_norm=cfg.spectral_norm)
+                                               spectral_norm=cfg.spectral_norm, hidden=cfg.d_hidden)
     gan = training.DCGAN(generator, discriminator, seed=cfg.seed, ema=cfg.ema, augment=cfg.augment,
                          r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every)
     gan.compile(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import json
 import shutil
 import sys
@@ -42,14 +43,16 @@ def check_backup_recipe(backup: Path, recipe: dict) -> None:
     Raises:
         paths.OutputFolderError: naming both recipes and the two ways out; nothing is deleted.
     """
-    from gan_course import paths
+    from gan_course import paths, recipes
 
     wanted = {k: v for k, v in recipe.items() if k != "epochs"}
+    # Fields added to Recipe later default to what runs before them did (0: off).
+    defaults = {f.name: f.default for f in dataclasses.fields(recipes.Recipe) if f.default is not dataclasses.MISSING}
     record = backup / RECIPE_FILE
     has_backup = backup.is_dir() and any(p.name != RECIPE_FILE for p in backup.iterdir())
     if has_backup:
         saved = json.loads(record.read_text()) if record.is_file() else None
-        saved = {k: v for k, v in saved.items() if k != "epochs"} if saved else None
+        saved = {k: v for k, v in {**defaults, **saved}.items() if k != "epochs"} if saved else None
         if saved != wanted:
             made_by = f"recipe {saved}" if saved else "an older version of the course (before recipes)"
             raise paths.OutputFolderError(

@@ -20,6 +20,16 @@ training time on a 2-core CPU (see lesson 01 and ``python -m gan_course.bench.qu
   momentum, so each step follows the current gradient of a game whose other player just moved. It
   costs nothing per step; with R1 and 2e-3 it gave FID 17.0 / 16.0 against 22.0 / 23.1 with 0.5
   after 3,750 steps (seeds 0 / 1), while without R1 beta = (0, 0.99) had not helped (see below);
+- **a hidden layer in D** (``d_hidden = 256``): Flatten -> Dense(256) + LeakyReLU -> logit
+  instead of Flatten -> logit. D's two convolutions see 10x10-pixel patches; without the hidden
+  layer its verdict on the whole digit is one weighted sum of patch features, with it D can judge
+  how the strokes fit together. Alone it took the FID after 3,750 steps from 17.0 / 16.0 to
+  5.5 / 7.6 (seeds 0 / 1) and the confident share from 74-75% to 80-82%;
+- **a small mapping network in G** (``mapping = 2``): two Dense(128) + LeakyReLU layers and a linear
+  Dense back to 64 numbers (StyleGAN's w; Karras, Laine & Aila 2019) between z and G's first layer. A
+  Gaussian z is one round blob and the digits are ten clusters; a single linear layer cannot fold one
+  into the other, so samples between clusters come out as blends of two digits. With D's hidden
+  layer it raised the confident share to 90.0 / 92.1% (FID 6.2 / 5.5, seeds 0 / 1);
 - **an exponential moving average of G's weights** (``gan_course.ema``; Karras et al. 2018,
   Yazici et al. 2019): samples, grids and the saved generator come from the average. It costs
   one multiply-add per weight per step and helps more the longer the generator circles a good
@@ -70,6 +80,19 @@ share stayed at 74-75%. ``make train`` then: 114.3 s, FID 17.5, coverage 1.0, 74
 command with beta_1 = 0.5 gave FID 25.3, coverage 0.9, 69.0% (107.9 s) and the 2015 recipe 75.4 (114.7 s),
 all on the same machine the same afternoon.
 
+The two layers came last of all (same probes, FID after 3,750 steps, seeds 0 / 1): D's hidden
+layer alone 5.5 / 7.6 with 82 / 80% confident; G's mapping alone 15.5 / 84% (seed 0); both 6.2 / 5.5
+with 90 / 92%, against 17.0 / 16.0 and 74-75% without either. The layers are small next to the
+convolutions (a 64x128, 128x128 and 128x64 Dense in G; a 3136x256 Dense in D, which holds 0.8 M of
+D's 0.84 M weights but is one matrix product per step). ``make train``
+on the same machine, back to back: this recipe 107.6 s of training, FID 7.46, coverage 1.0, 91.2%
+confident; the 2015 recipe 108.8 s, FID 75.4, coverage 0.9, 52.5%. With ``--seed 1`` / ``--seed 2``
+this recipe gave FID 10.24 / 6.06, coverage 1.0, 92.3 / 93.2% confident (108.5 / 104.5 s). Tried and not kept: the mapping
+without the linear w layer (one seed in three started slowly: FID 17.2 after 3,750 steps), a hidden
+layer of 128 with the mapping (one run collapsed to blank images), an InfoGAN categorical code
+(FID 23.7, 73% confident) and keeping only the samples D rates highest (FID 37.5, coverage 0.8: D's
+score barely tracks sample quality).
+
 The ``cpu`` preset's 60 epochs (about 3,700 steps) take about as long through
 ``python -m gan_course train`` as the earlier recipe's 65 epochs without R1.
 
@@ -102,6 +125,8 @@ class Recipe:
     ema: float | None  # decay of the generator's moving average; None: off
     r1_gamma: float = 0.0  # weight of the R1 penalty on real images (losses.r1_penalty); 0: off
     r1_every: int = 1  # lazy R1: penalise every r1_every-th D step, r1_every times as hard
+    mapping: int = 0  # Dense + LeakyReLU layers on z before G's first layer (models.dcgan_generator); 0: none
+    d_hidden: int = 0  # size of a hidden Dense layer before D's logit (models.dcgan_discriminator); 0: none
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -123,7 +148,8 @@ def recipe(preset=None, name: str = "fast", **changes) -> Recipe:
     elif name == "fast":
         base = Recipe(name, width=preset.pick(smoke=16, cpu=32, gpu=64), latent_dim=preset.latent_dim,
                       batch_size=preset.batch_size, epochs=preset.pick(smoke=2, cpu=60, gpu=50),
-                      learning_rate=2e-3, beta_1=0.0, dropout=0.0, ema=0.999, r1_gamma=1.0, r1_every=4)
+                      learning_rate=2e-3, beta_1=0.0, dropout=0.0, ema=0.999, r1_gamma=1.0, r1_every=4,
+                      mapping=2, d_hidden=256)
     else:
         raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
     return base.replace(**changes)
@@ -142,8 +168,8 @@ def build_dcgan(r: Recipe, image_shape=(28, 28, 1), seed: int | None = 0, precis
     from gan_course.speed.precision import precision as dtype_policy
 
     with dtype_policy(precision):  # models keep the policy they are built with
-        generator = models.dcgan_generator(r.latent_dim, image_shape, width=r.width)
-        discriminator = models.dcgan_discriminator(image_shape, width=r.width, dropout=r.dropout)
+        generator = models.dcgan_generator(r.latent_dim, image_shape, width=r.width, mapping=r.mapping)
+        discriminator = models.dcgan_discriminator(image_shape, width=r.width, dropout=r.dropout, hidden=r.d_hidden)
     gan = training.DCGAN(generator, discriminator, seed=seed, ema=r.ema, r1_gamma=r.r1_gamma, r1_every=r.r1_every)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(r.learning_rate, beta_1=r.beta_1),

@@ -18,7 +18,7 @@ def test_config_key_changes_with_every_setting_and_bad_values_fail():
     changed = {"name": "x", "seed": 1, "dataset": "lego", "image_shape": (32, 32, 1), "steps": 3, "batch_size": 8,
                "latent_dim": 16, "width": 8, "g_learning_rate": 1e-4, "d_learning_rate": 1e-3, "beta_1": 0.0,
                "beta_2": 0.9, "dropout": 0.0, "ema": 0.999, "augment": "translation", "spectral_norm": True,
-               "r1_gamma": 1.0, "r1_every": 4, "max_images": 64, "n_eval": 50, "scorer": "brick-classifier abc", "eager": False}
+               "r1_gamma": 1.0, "r1_every": 4, "mapping": 2, "d_hidden": 16, "max_images": 64, "n_eval": 50, "scorer": "brick-classifier abc", "eager": False}
     assert set(changed) == {f.name for f in dataclasses.fields(AblationConfig)}
     keys = {base.key()} | {dataclasses.replace(base, **{k: v}).key() for k, v in changed.items()}
     assert len(keys) == 1 + len(changed)
@@ -28,6 +28,12 @@ def test_config_key_changes_with_every_setting_and_bad_values_fail():
         AblationConfig("bad", dropout=1.0)
     with pytest.raises(ValueError, match="r1_every"):
         AblationConfig("bad", r1_every=0)
+    with pytest.raises(ValueError, match="mapping"):
+        AblationConfig("bad", mapping=-1)
+    with pytest.raises(ValueError, match="d_hidden"):
+        AblationConfig("bad", d_hidden=2.5)
+    # Rows cached before mapping / d_hidden existed keep their keys: those fields are left out at 0.
+    assert '"mapping"' not in base.key() and '"mapping": 2' in base.replace("m", mapping=2).key()
     with pytest.raises(ValueError, match="Unknown DiffAugment policy"):
         AblationConfig("bad", augment="translate")
     with pytest.raises(TypeError):
@@ -36,11 +42,15 @@ def test_config_key_changes_with_every_setting_and_bad_values_fail():
 
 def test_build_gan_switches_each_stabiliser_on():
     cfg = AblationConfig("all", g_learning_rate=1e-4, d_learning_rate=4e-4, dropout=0.0, ema=0.99,
-                         augment="translation,cutout", spectral_norm=True, r1_gamma=0.5, r1_every=4, **TINY)
+                         augment="translation,cutout", spectral_norm=True, r1_gamma=0.5, r1_every=4, mapping=1,
+                         d_hidden=8, **TINY)
     gan = ablation.build_gan(cfg)
     assert gan.ema is not None and gan.sampling_generator is gan.ema.average
     assert gan.augment == "translation,cutout" and gan.r1_gamma == 0.5 and gan.r1_every == 4
     assert any("spectral_normalization" in layer.name for layer in gan.discriminator.layers)
+    assert gan.generator.get_layer("mapping_1").units == 128
+    inner = [getattr(layer, "layer", layer) for layer in gan.discriminator.layers]  # unwrap spectral normalisation
+    assert [layer.units for layer in inner if layer.name == "hidden"] == [8]
     assert float(gan.d_optimizer.learning_rate) == pytest.approx(4e-4)
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
     plain = ablation.build_gan(AblationConfig("plain", **TINY))

@@ -52,4 +52,9 @@ def test_a_backup_of_another_recipe_is_not_resumed(tmp_path, capsys):
     # --fresh starts the other recipe over.
     assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--recipe", "dcgan2015",
                      "--epochs", "1", "--fresh"]) == 0
-    assert json.loads((out / "backup" / "recipe.json").read_text())["name"] == "dcgan2015"
+    record = json.loads((out / "backup" / "recipe.json").read_text())
+    assert record["name"] == "dcgan2015"
+    # A record written before the mapping / hidden-layer fields existed meant them off: it resumes.
+    (out / "backup" / "recipe.json").write_text(json.dumps({k: v for k, v in record.items() if k not in ("mapping", "d_hidden")}))
+    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--recipe", "dcgan2015",
+                     "--epochs", "2"]) == 0

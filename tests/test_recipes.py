@@ -21,6 +21,7 @@ def test_fast_recipe_is_narrower_and_averages_the_generator():
     assert r.r1_gamma > 0 and r.r1_every > 1  # lazy R1: what lets the higher learning rate pay
     assert recipes.recipe(presets.get_preset("cpu")) == r  # a Preset works as well as its name
     assert recipes.recipe("cpu", epochs=3).epochs == 3
+    assert r.mapping > 0 and r.d_hidden > 0  # the mapping layers in G, the hidden layer in D
 
 
 def test_unknown_recipe_names_the_choices():
@@ -40,6 +41,10 @@ def test_build_dcgan_follows_the_recipe():
     first_conv = next(l for l in gan.discriminator.layers if isinstance(l, keras.layers.Conv2D))
     assert first_conv.filters == r.width
     assert (gan.r1_gamma, gan.r1_every) == (r.r1_gamma, r.r1_every)
+    assert [gan.generator.get_layer(f"mapping_{i + 1}").units for i in range(r.mapping)] == [128] * r.mapping
+    assert gan.discriminator.get_layer("hidden").units == r.d_hidden
     plain = recipes.build_dcgan(recipes.recipe("smoke", "dcgan2015"), seed=0)
     assert plain.ema is None and plain.sampling_generator is plain.generator
     assert plain.r1_gamma == 0.0
+    names = [l.name for l in plain.generator.layers + plain.discriminator.layers]
+    assert not [n for n in names if n.startswith("mapping") or n == "hidden"]  # the paper's networks
