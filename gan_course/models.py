@@ -132,6 +132,8 @@ def dcgan_generator(
     """
     if upsampling not in {"transpose", "upsample"}:
         raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
+    if int(mapping) != mapping or mapping < 0:
+        raise ValueError(f"mapping is a number of layers (0 for none), not {mapping!r}")
     h, w, channels = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_upsamplings is None else n_upsamplings
     if n < 1:
@@ -231,6 +233,8 @@ def dcgan_discriminator(
     sum of patch features. With it, D can judge how the strokes fit together (is the loop
     closed? is it a 2 or a 7?), and tells G about it.
     """
+    if int(hidden) != hidden or hidden < 0:
+        raise ValueError(f"hidden is the size of a Dense layer (0 for none), not {hidden!r}")
     h, w, _ = _image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
     initial_size(h, n), initial_size(w, n)  # same divisibility rule as the generator

@@ -100,6 +100,8 @@ def test_mapping_layers_sit_between_z_and_the_projection(seeded):
     assert g(z).shape == (3, 28, 28, 1)
     plain = models.dcgan_generator(latent_dim=16, image_shape=(28, 28, 1), width=8)
     assert g.count_params() - plain.count_params() == (16 * 24 + 24) + (24 * 24 + 24) + (24 * 16 + 16)
+    with pytest.raises(ValueError, match="mapping is a number of layers"):
+        models.dcgan_generator(latent_dim=16, image_shape=(28, 28, 1), width=8, mapping=-1)
 
 
 def test_hidden_layer_before_the_discriminators_logit(seeded):
@@ -107,6 +109,8 @@ def test_hidden_layer_before_the_discriminators_logit(seeded):
     hidden = d.get_layer("hidden")
     assert hidden.units == 32 and hidden.input.shape[-1] == 7 * 7 * 16
     assert isinstance(d.layers[-2], layers.LeakyReLU) and d.layers[-1].units == 1
+    with pytest.raises(ValueError, match="hidden is the size"):
+        models.dcgan_discriminator((28, 28, 1), width=8, hidden=2.5)
     sn = models.dcgan_discriminator((28, 28, 1), width=8, hidden=32, spectral_norm=True)
     assert sum(isinstance(lyr, layers.SpectralNormalization) for lyr in sn.layers) == 4  # 2 convs, hidden, logit
     assert models.dcgan_discriminator((28, 28, 1), width=8).count_params() + 7 * 7 * 16 * 31 + 32 + 32 == d.count_params()  # logit 784 -> 32 inputs
