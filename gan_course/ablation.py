@@ -31,7 +31,7 @@ __all__ = ["AblationConfig", "build_gan", "train", "d_gradient_sq", "run_trial",
 GRID_SEED, GRID_SIZE = 12345, 36  # the fixed noise every row's saved samples are drawn from
 
 
-ADDED_LATER = {"mapping": 0, "d_hidden": 0}  # field -> its default (see AblationConfig.key)
+ADDED_LATER = ("mapping", "d_hidden")  # fields left out of AblationConfig.key at their defaults
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +91,9 @@ class AblationConfig:
 
         Fields added after the first caches were written (``ADDED_LATER``) are left out while they
         hold their default, which is what those runs used: their cached rows stay valid."""
-        fields = {k: v for k, v in dataclasses.asdict(self).items() if ADDED_LATER.get(k, object()) != v}
-        return json.dumps(fields, sort_keys=True)
+        at_default = {f.name for f in dataclasses.fields(self)
+                      if f.name in ADDED_LATER and getattr(self, f.name) == f.default}
+        return json.dumps({k: v for k, v in dataclasses.asdict(self).items() if k not in at_default}, sort_keys=True)
 
     def replace(self, name: str, **changes) -> "AblationConfig":
         """This configuration with a new row label and some fields changed (a misspelt field is an error)."""

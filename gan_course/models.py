@@ -128,7 +128,9 @@ def dcgan_generator(
             in the spirit of StyleGAN's (Karras, Laine & Aila 2019): a Gaussian z is one round
             blob, the digits are ten separate clusters, and a single linear layer cannot bend one
             into the other, so samples that fall between clusters come out as blends; a few
-            non-linear layers can fold z so that less of it lands between them.
+            non-linear layers can fold z so that less of it lands between them. Lesson 06's
+            ``zoo.stylegan.mapping_network`` is the full version (pixel norm, He init, no linear w);
+            this plain one is what the fast recipe measured best.
     """
     if upsampling not in {"transpose", "upsample"}:
         raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
