@@ -6,6 +6,13 @@ changes sizes and step counts only, never which cells run.
 
 Choose one with an argument (``get_preset("gpu")``, ``--preset gpu``) or with the
 environment variable ``GAN_COURSE_PRESET``; the argument wins.
+
+The step cap (``GAN_COURSE_STEP_CAP=N``) runs a preset's exact shapes for only a few steps: every
+loop that a lesson sizes with ``steps()`` runs at most N times, every data or evaluation set sized
+with ``count()`` holds at most ``CAPPED_COUNT`` examples, and ``epochs``, ``max_images`` and
+``eval_samples`` shrink the same way. Widths, latent sizes, image sizes and batch sizes stay exactly
+as the preset sets them, so ``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=2`` checks on a CPU, in
+minutes, that the full-size path builds, trains, saves, loads and plots (tests/test_gpu_shapes.py).
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ from __future__ import annotations
 import dataclasses
 import os
 
-__all__ = ["Preset", "PRESETS", "ENV_VAR", "DEFAULT_PRESET", "get_preset", "preset_names"]
+__all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "DEFAULT_PRESET", "get_preset", "preset_names"]
 
 ENV_VAR = "GAN_COURSE_PRESET"
+CAP_ENV = "GAN_COURSE_STEP_CAP"
 DEFAULT_PRESET = "cpu"
+CAPPED_COUNT = 512  # under the step cap: most examples in a training, held-out or evaluation set
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +47,8 @@ class Preset:
     # or a Keras policy name. Off on the cpu preset: its models are too small to gain from it.
     precision: str = "off"
     description: str = ""
+    # Set from GAN_COURSE_STEP_CAP: loops sized by steps() run at most this often (None: no cap).
+    step_cap: int | None = None
 
     def replace(self, **changes) -> "Preset":
         """A copy with some fields changed, e.g. ``preset.replace(epochs=1)``."""
@@ -59,6 +70,27 @@ class Preset:
                 f"missing: {missing or 'none'}, unknown: {unknown or 'none'}."
             )
         return by_preset[self.name]
+
+    def steps(self, **by_preset):
+        """How long a loop runs, chosen by preset like ``pick`` and shortened by the step cap:
+        an int (steps, epochs, trials) becomes at most ``step_cap``; a list or tuple (seeds, a
+        sweep's values) keeps its first ``max(2, step_cap)`` items, enough for a spread. Use it for
+        every training budget, never for a size that sets a shape.
+        """
+        value = self.pick(**by_preset)
+        if self.step_cap is None or value is None:
+            return value
+        if isinstance(value, (list, tuple)):
+            return type(value)(value[: max(2, self.step_cap)])
+        return min(value, self.step_cap)
+
+    def count(self, **by_preset):
+        """How many examples a set holds (training images, held-out images, samples scored), chosen
+        like ``pick``; ``None`` means all of them. Under the step cap at most ``CAPPED_COUNT``."""
+        value = self.pick(**by_preset)
+        if self.step_cap is None:
+            return value
+        return CAPPED_COUNT if value is None else min(value, CAPPED_COUNT)
 
 
 PRESETS: dict[str, Preset] = {
@@ -103,13 +135,18 @@ def preset_names() -> list[str]:
     return list(PRESETS)
 
 
-def get_preset(name: str | None = None) -> Preset:
-    """Return the preset called ``name``, else ``$GAN_COURSE_PRESET``, else ``cpu``.
+def get_preset(name: str | None = None, default: str = DEFAULT_PRESET) -> Preset:
+    """Return the preset called ``name``, else ``$GAN_COURSE_PRESET``, else ``default`` (``cpu``).
+
+    Every entry point resolves its preset here: the lessons, the CLI, the site, the slides and
+    the materials (which pass ``default="smoke"``: they only need the code to run). With
+    ``$GAN_COURSE_STEP_CAP`` set, the preset comes back capped (see the module docstring).
 
     Raises:
-        ValueError: for an unknown name; the message lists the valid ones.
+        ValueError: for an unknown name or a step cap that is not a positive whole number; the
+            message says what to set instead.
     """
-    chosen = name or os.environ.get(ENV_VAR) or DEFAULT_PRESET
+    chosen = name or os.environ.get(ENV_VAR) or default
     key = chosen.strip().lower()
     if key not in PRESETS:
         source = "argument" if name else f"environment variable {ENV_VAR}"
@@ -118,4 +155,19 @@ def get_preset(name: str | None = None) -> Preset:
             f"Valid presets: {', '.join(PRESETS)}. "
             f"Example: {ENV_VAR}=smoke, or --preset cpu."
         )
-    return PRESETS[key]
+    preset = PRESETS[key]
+    cap = os.environ.get(CAP_ENV, "").strip()
+    if not cap:
+        return preset
+    if not cap.isdigit() or int(cap) < 1:
+        raise ValueError(f"{CAP_ENV}={cap!r} is not a positive whole number of steps. "
+                         f"Example: {CAP_ENV}=2, or unset it for full-length runs.")
+    return capped(preset, int(cap))
+
+
+def capped(preset: Preset, step_cap: int) -> Preset:
+    """``preset`` with its step counts cut to ``step_cap`` and its sets to ``CAPPED_COUNT``;
+    every field that sets a shape (width, latent size, batch size, grid) unchanged."""
+    max_images = CAPPED_COUNT if preset.max_images is None else min(preset.max_images, CAPPED_COUNT)
+    return preset.replace(epochs=min(preset.epochs, step_cap), max_images=max_images,
+                          eval_samples=min(preset.eval_samples, CAPPED_COUNT), step_cap=step_cap)
