@@ -25,7 +25,7 @@ __all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "DEFAULT_P
 ENV_VAR = "GAN_COURSE_PRESET"
 CAP_ENV = "GAN_COURSE_STEP_CAP"
 DEFAULT_PRESET = "cpu"
-CAPPED_COUNT = 512  # under the step cap: most examples in a training, held-out or evaluation set
+CAPPED_COUNT = 256  # under the step cap: most examples in a training, held-out or evaluation set
 
 
 @dataclasses.dataclass(frozen=True)
