@@ -35,9 +35,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_course import diffaugment
+from gan_course import diffaugment, precision
 from gan_course.ema import GeneratorEMA
-from gan_course.speed import precision
 
 __all__ = [
     "TwoPlayerGAN",
@@ -171,7 +170,7 @@ class TwoPlayerGAN(keras.Model):
         """
         super().compile(optimizer=None, **kwargs)  # two optimizers, below, instead of Keras' one
         d_default, g_default = self.default_optimizers()
-        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.speed.precision).
+        # Under mixed_float16 each optimizer gets loss scaling (see gan_course.precision).
         self.d_optimizer = precision.wrap_optimizer(d_optimizer or d_default, self.discriminator)
         self.g_optimizer = precision.wrap_optimizer(g_optimizer or g_default, self.generator)
         # Built now, so BackupAndRestore can load their state before the first step.

@@ -161,13 +161,13 @@ def build_dcgan(r: Recipe, image_shape=(28, 28, 1), seed: int | None = 0, precis
     """A compiled ``training.DCGAN`` built and set up as recipe ``r`` says (stock Keras layers).
 
     ``precision`` is a preset's setting (``"off"``, ``"auto"`` or a Keras policy name) for the two
-    networks; see ``gan_course.speed.precision``. Call it inside ``strategy.scope()`` to train on
+    networks; see ``gan_course.precision``. Call it inside ``strategy.scope()`` to train on
     several devices.
     """
     import keras
 
     from gan_course import models, training
-    from gan_course.speed.precision import precision as dtype_policy
+    from gan_course.precision import precision as dtype_policy
 
     with dtype_policy(precision):  # models keep the policy they are built with
         generator = models.dcgan_generator(r.latent_dim, image_shape, width=r.width, mapping=r.mapping)

@@ -2,8 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from gan_course import models, training
-from gan_course.speed import precision
+from gan_course import models, precision, training
 
 
 def _cpuinfo(tmp_path, flags):

@@ -164,7 +164,8 @@ def test_nan_guard_stops_with_a_clear_message_and_keeps_the_last_good_epoch(tmp_
 def test_wgan_gp_trains_in_bfloat16_with_the_fast_critic_convolutions():
     """The gradient penalty differentiates the critic's input gradient again: through the
     bfloat16 weight-gradient trick of FastConv2D too (the opt-in fast layers)."""
-    from gan_course.speed import fast_layers, precision
+    from gan_course import precision
+    from gan_course.speed import fast_layers
 
     with precision.precision("mixed_bfloat16"):
         g = models.dcgan_generator(LATENT, SHAPE, width=8)

@@ -5,8 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from gan_course import losses, training, wgan
-from gan_course.speed import precision
+from gan_course import losses, precision, training, wgan
 from gan_course.zoo import conditional, infogan, networks, pix2pix, superres, vanilla
 
 LATENT = 8

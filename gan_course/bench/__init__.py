@@ -52,7 +52,7 @@ def _build(latent_dim, width, seed, policy="float32"):
     import keras
 
     from gan_course import models
-    from gan_course.speed import precision
+    from gan_course import precision
 
     keras.utils.set_random_seed(seed)
     with precision.precision(policy):
@@ -339,7 +339,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from gan_course import data, paths
-    from gan_course.speed import precision
+    from gan_course import precision
     from gan_course.training import UPDATES
 
     train = data.load_mnist("train", verbose=False)

@@ -26,9 +26,8 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from gan_course import losses
+from gan_course import losses, precision
 from gan_course.gan import scale_for_replicas
-from gan_course.speed import precision
 
 __all__ = ["cycle_consistency_loss", "identity_loss", "translator", "CycleGAN"]
 

@@ -31,9 +31,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
-from gan_course import losses
+from gan_course import losses, precision
 from gan_course.gan import TwoPlayerGAN
-from gan_course.speed import precision
 
 __all__ = [
     "ConstantInput",
