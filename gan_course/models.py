@@ -16,7 +16,7 @@ Sizes follow the rule ``initial_size = final_size / 2 ** n_upsamplings``.
 
 The builders use Keras' own layers only, so ``model.summary()`` shows what lesson 01 draws and a
 saved model loads anywhere Keras does. (Faster CPU kernels for the same layers are an explicit
-choice: ``gan_course.speed.fast_layers.use_fast_layers``.)
+choice applied to a built model from outside: ``gan_course.speed.fast_layers.use_fast_layers``.)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
     "batch_norm",
     "initial_size",
     "default_upsamplings",
+    "image_hw",
     "dcgan_generator",
     "dcgan_discriminator",
     "spectral_norm_layer",
@@ -91,7 +92,8 @@ def default_upsamplings(final_size: int, min_initial: int = 4) -> int:
     return n
 
 
-def _image_hw(image_shape) -> tuple[int, int, int]:
+def image_hw(image_shape) -> tuple[int, int, int]:
+    """(height, width, channels) of ``image_shape`` as ints; a clear ValueError for any other length."""
     if len(image_shape) != 3:
         raise ValueError(f"image_shape must be (height, width, channels), got {tuple(image_shape)}")
     h, w, c = (int(v) for v in image_shape)
@@ -106,7 +108,6 @@ def dcgan_generator(
     kernel_size: int = 4,
     upsampling: str = "transpose",
     name: str = "generator",
-    fast_layers: bool = False,
     mapping: int = 0,
     mapping_width: int = 128,
 ) -> keras.Model:
@@ -120,8 +121,6 @@ def dcgan_generator(
         n_upsamplings: number of stride-2 steps; default from ``default_upsamplings``.
         upsampling: ``"transpose"`` (Conv2DTranspose, stride 2) or ``"upsample"``
             (UpSampling2D + Conv2D, which avoids checkerboard artefacts).
-        fast_layers: swap in ``gan_course.speed.fast_layers`` (same maths, faster CPU kernels;
-            ``saving.save_model`` swaps them out again). Off by default: Keras' own layers.
         mapping: number of Dense(``mapping_width``) + LeakyReLU(0.2) layers, followed by a linear
             Dense back to ``latent_dim`` (StyleGAN's w), between z and the first Dense (0, the
             default: none, as in the DCGAN paper). A small *mapping network*
@@ -136,7 +135,7 @@ def dcgan_generator(
         raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
     if int(mapping) != mapping or mapping < 0:
         raise ValueError(f"mapping is a number of layers (0 for none), not {mapping!r}")
-    h, w, channels = _image_hw(image_shape)
+    h, w, channels = image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_upsamplings is None else n_upsamplings
     if n < 1:
         raise ValueError(f"A DCGAN generator needs at least one up-sampling; image {h}x{w} allows none.")
@@ -172,15 +171,7 @@ def dcgan_generator(
     model = keras.Model(z, x, name=name)
     if tuple(model.output_shape[1:]) != (h, w, channels):  # guard against a wrong rule above
         raise ValueError(f"Generator makes {model.output_shape[1:]}, expected {(h, w, channels)}")
-    return _maybe_fast(model, fast_layers)
-
-
-def _maybe_fast(model: keras.Model, fast_layers: bool) -> keras.Model:
-    if not fast_layers:
-        return model
-    from gan_course.speed.fast_layers import use_fast_layers
-
-    return use_fast_layers(model)
+    return model
 
 
 def spectral_norm_layer(layer: layers.Layer, spectral_norm: bool = True) -> layers.Layer:
@@ -212,7 +203,6 @@ def dcgan_discriminator(
     kernel_size: int = 4,
     dropout: float = 0.3,
     name: str = "discriminator",
-    fast_layers: bool = False,
     spectral_norm: bool = False,
     hidden: int = 0,
 ) -> keras.Model:
@@ -221,7 +211,7 @@ def dcgan_discriminator(
     n stride-2 Conv2D blocks doubling the filters from ``width``, batch norm from the second
     block on, dropout and LeakyReLU(0.2), then Flatten -> Dense(1). Dropout is the course's
     addition (the DCGAN paper's discriminator has none): on the small offline data sets it slows
-    D's over-fitting; ``dropout=0`` gives the paper's network. ``fast_layers``: as for the generator.
+    D's over-fitting; ``dropout=0`` gives the paper's network.
 
     ``spectral_norm=True`` wraps every Conv2D and the Dense in ``SpectralNormalization``
     (``spectral_norm_layer``) and leaves batch norm out, as Miyato et al.'s SN-DCGAN
@@ -237,7 +227,7 @@ def dcgan_discriminator(
     """
     if int(hidden) != hidden or hidden < 0:
         raise ValueError(f"hidden is the size of a Dense layer (0 for none), not {hidden!r}")
-    h, w, _ = _image_hw(image_shape)
+    h, w, _ = image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
     initial_size(h, n), initial_size(w, n)  # same divisibility rule as the generator
 
@@ -267,4 +257,4 @@ def dcgan_discriminator(
     # float32 even under mixed precision: the loss needs the logit's full range.
     logit = spectral_norm_layer(layers.Dense(1, kernel_initializer=dcgan_init(), name="logit", dtype="float32"),
                                 spectral_norm)(x)
-    return _maybe_fast(keras.Model(image, logit, name=name), fast_layers)
+    return keras.Model(image, logit, name=name)

@@ -9,8 +9,9 @@ whole-model files are Keras 2's legacy format.
 
 Every ``.keras`` file the course writes holds Keras' own layers only, so it loads in any
 Python that has Keras, with ``keras.saving.load_model(path)`` and nothing imported from the
-course: share it, serve it, convert it. (``save_model`` swaps out the opt-in fast layers of
-``gan_course.speed.fast_layers`` first.)
+course: share it, serve it, convert it. ``save_model`` first puts Keras' own layer back in
+place of any stand-in layer (``to_stock``), such as the opt-in fast layers of
+``gan_course.speed.fast_layers``.
 """
 
 from __future__ import annotations
@@ -23,16 +24,54 @@ from pathlib import Path
 
 import keras
 
-__all__ = ["save_model", "save_gan", "load_gan_parts", "backup_callback", "atomic_write", "SafeBackupAndRestore"]
+__all__ = [
+    "save_model",
+    "save_gan",
+    "load_gan_parts",
+    "backup_callback",
+    "atomic_write",
+    "SafeBackupAndRestore",
+    "to_stock",
+    "swap_layers",
+]
 
 
 def save_model(model, path) -> Path:
     """Save ``model`` as a portable ``.keras`` file: Keras' own layers only (see the module doc)."""
-    from gan_course.speed import fast_layers
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, fast_layers.to_stock(model).save)  # a full disk keeps the previous file
+    return atomic_write(path, to_stock(model).save)  # a full disk keeps the previous file
+
+
+def _stock_class(layer):
+    """The Keras layer class that ``layer`` stands in for, or None for any other layer."""
+    return getattr(type(layer), "stock_layer", None)
+
+
+def to_stock(model: keras.Model) -> keras.Model:
+    """``model`` with Keras' own layers in place of stand-in layers, same config and weights; the
+    model itself when it has none.
+
+    A stand-in layer is a subclass of a Keras layer that computes the same maths in another way
+    and names that Keras layer in its class attribute ``stock_layer`` (the opt-in fast layers of
+    ``gan_course.speed.fast_layers`` do). ``save_model`` writes what this returns, so a saved file
+    needs nothing but Keras to load.
+    """
+    if not any(_stock_class(layer) for layer in model.layers):
+        return model
+    return swap_layers(model, lambda layer: _stock_class(layer) or type(layer))
+
+
+def swap_layers(model: keras.Model, layer_class) -> keras.Model:
+    """A copy of ``model`` (Functional or Sequential) in which every layer is rebuilt as
+    ``layer_class(layer)`` from its config, with the same weights in the same order."""
+
+    def clone(layer):
+        return layer_class(layer).from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())  # same variables, same order
+    return copy
 
 
 def save_gan(gan, folder) -> dict[str, Path]:

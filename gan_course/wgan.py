@@ -22,7 +22,7 @@ from keras import layers
 
 from gan_course import losses
 from gan_course.gan import TwoPlayerGAN, check_image_shapes
-from gan_course.models import _image_hw, dcgan_init, default_upsamplings, initial_size, spectral_norm_layer
+from gan_course.models import dcgan_init, default_upsamplings, image_hw, initial_size, spectral_norm_layer
 
 __all__ = ["wgan_critic", "critic_problems", "WGAN", "critic_batch_size", "PAPER_ADAM", "PAPER_RMSPROP", "NAN_ADVICE"]
 
@@ -66,7 +66,7 @@ def wgan_critic(
             f"norm must be None or 'layer', not {norm!r}. Batch norm is not offered: it mixes the "
             "samples of a batch, and the gradient penalty needs each score to depend on its own image only."
         )
-    h, w, _ = _image_hw(image_shape)
+    h, w, _ = image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
     initial_size(h, n), initial_size(w, n)  # same divisibility rule as the generator
 

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from gan_course.speed import fast_layers, precision
+from gan_course import precision
+from gan_course.speed import fast_layers
 
 
 @pytest.mark.parametrize(
@@ -236,9 +237,18 @@ def test_a_gan_trained_with_fast_layers_saves_stock_keras(tmp_path):
     np.testing.assert_allclose(loaded(z, training=False).numpy(), g(z, training=False).numpy(), atol=1e-5)
 
 
-def test_builders_take_fast_layers_only_when_asked():
+def test_builders_use_keras_layers_and_the_fast_ones_come_only_from_use_fast_layers():
     from gan_course import models
 
-    assert not fast_layers.has_fast_layers(models.dcgan_discriminator((28, 28, 1), width=8))
-    assert fast_layers.has_fast_layers(models.dcgan_discriminator((28, 28, 1), width=8, fast_layers=True))
-    assert fast_layers.has_fast_layers(models.dcgan_generator(8, (28, 28, 1), width=8, fast_layers=True))
+    for model in (models.dcgan_discriminator((28, 28, 1), width=8), models.dcgan_generator(8, (28, 28, 1), width=8)):
+        assert not fast_layers.has_fast_layers(model)
+        assert fast_layers.has_fast_layers(fast_layers.use_fast_layers(model))
+
+
+def test_every_fast_layer_names_the_keras_layer_saving_writes_instead():
+    from gan_course import saving
+
+    assert saving.to_stock is fast_layers.to_stock  # one function, defined by the core
+    for fast in (fast_layers.FusedBatchNormalization, fast_layers.FastDropout, fast_layers.FastConv2D,
+                 fast_layers.FastConv2DTranspose):
+        assert issubclass(fast, fast.stock_layer) and fast.stock_layer.__module__.startswith("keras.")

@@ -3,9 +3,10 @@
 The course's builders use Keras' own layers, so ``model.summary()`` shows what the lessons
 teach and every saved ``.keras`` file loads with plain ``keras.saving.load_model``. To train
 faster on a CPU, swap the layers in (``use_fast_layers``) and train; ``gan_course.saving``
-swaps them out again (``to_stock``) before anything is written, so a saved model never needs
-this package. The weights are the same variables in the same order, so a ``BackupAndRestore``
-checkpoint restores into either version. ``python -m gan_course.bench`` measures the gain on
+swaps them out again (``to_stock``: each layer names the Keras layer it stands in for in
+``stock_layer``) before anything is written, so a saved model never needs this package. The
+weights are the same variables in the same order, so a ``BackupAndRestore`` checkpoint restores
+into either version. ``python -m gan_course.bench`` measures the gain on
 the machine at hand; use them in the default graph mode (``jit_compile=False``): under XLA,
 Keras' own layers are the faster choice.
 
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import keras
 from keras import layers
+
+from gan_course.saving import swap_layers, to_stock
 
 __all__ = [
     "FusedBatchNormalization",
@@ -47,6 +50,8 @@ class FusedBatchNormalization(layers.BatchNormalization):
     does not cover (synchronised statistics, masks, axis other than the last, rank other
     than 2 or 4, a backend other than TensorFlow) fall back to the Keras layer.
     """
+
+    stock_layer = layers.BatchNormalization  # what gan_course.saving writes in its place
 
     def _fusable(self, inputs, mask):
         return (
@@ -99,6 +104,8 @@ class FastDropout(layers.Dropout):
     CPU, dropout's cost is its random numbers, and 16-bit arithmetic cannot speed that up. ``noise_shape``, rates that round to 0 or 1 and
     backends other than TensorFlow fall back to the Keras layer.
     """
+
+    stock_layer = layers.Dropout  # what gan_course.saving writes in its place
 
     _LEVELS = 256  # one byte per activation
 
@@ -196,6 +203,8 @@ class FastConv2D(_BFloat16KernelGradient, layers.Conv2D):
     (float32, GPUs, dilation, groups) it is Keras' layer.
     """
 
+    stock_layer = layers.Conv2D  # what gan_course.saving writes in its place
+
     def call(self, inputs):
         if not self._fast(inputs):
             return super().call(inputs)
@@ -222,6 +231,8 @@ class FastConv2DTranspose(_BFloat16KernelGradient, layers.Conv2DTranspose):
     ``conv_kernel_gradient`` (a transposed convolution is the input gradient of a convolution,
     so its weight gradient is that convolution's, with x and dy swapped). See ``FastConv2D``."""
 
+    stock_layer = layers.Conv2DTranspose  # what gan_course.saving writes in its place
+
     def _fast(self, inputs) -> bool:
         return super()._fast(inputs) and self.padding == "same" and self.output_padding is None
 
@@ -246,36 +257,15 @@ class FastConv2DTranspose(_BFloat16KernelGradient, layers.Conv2DTranspose):
 
 
 def _stock_to_fast():
-    return {
-        layers.BatchNormalization: FusedBatchNormalization,
-        layers.Dropout: FastDropout,
-        layers.Conv2D: FastConv2D,
-        layers.Conv2DTranspose: FastConv2DTranspose,
-    }
-
-
-def _swap_layers(model: keras.Model, mapping: dict) -> keras.Model:
-    def clone(layer):
-        cls = mapping.get(type(layer), type(layer))
-        return cls.from_config(layer.get_config())
-
-    copy = keras.models.clone_model(model, clone_function=clone)
-    copy.set_weights(model.get_weights())  # same variables, same order
-    return copy
+    return {cls.stock_layer: cls for cls in (FusedBatchNormalization, FastDropout, FastConv2D, FastConv2DTranspose)}
 
 
 def use_fast_layers(model: keras.Model) -> keras.Model:
     """A copy of ``model`` (Functional or Sequential) whose ``BatchNormalization``, ``Dropout``,
-    ``Conv2D`` and ``Conv2DTranspose`` layers are this module's, with the same config and weights."""
-    return _swap_layers(model, _stock_to_fast())
-
-
-def to_stock(model: keras.Model) -> keras.Model:
-    """``model`` with Keras' own layers in place of this module's (same config and weights); the
-    model itself when it has none. What ``gan_course.saving`` writes."""
-    if not has_fast_layers(model):
-        return model
-    return _swap_layers(model, {fast: stock for stock, fast in _stock_to_fast().items()})
+    ``Conv2D`` and ``Conv2DTranspose`` layers are this module's, with the same config and weights.
+    ``to_stock`` (``gan_course.saving.to_stock``, re-exported here) turns it back."""
+    mapping = _stock_to_fast()
+    return swap_layers(model, lambda layer: mapping.get(type(layer), type(layer)))
 
 
 def has_fast_layers(model: keras.Model) -> bool:
