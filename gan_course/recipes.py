@@ -149,7 +149,7 @@ def recipe(preset=None, name: str = "fast", **changes) -> Recipe:
                       learning_rate=2e-4, beta_1=0.5, dropout=0.3, ema=None)
     elif name == "fast":
         base = Recipe(name, width=preset.pick(smoke=16, cpu=32, gpu=64), latent_dim=preset.latent_dim,
-                      batch_size=preset.batch_size, epochs=preset.pick(smoke=2, cpu=60, gpu=50),
+                      batch_size=preset.batch_size, epochs=preset.steps(smoke=2, cpu=60, gpu=50),
                       learning_rate=2e-3, beta_1=0.0, dropout=0.0, ema=0.999, r1_gamma=1.0, r1_every=4,
                       mapping=2, d_hidden=256)
     else:
