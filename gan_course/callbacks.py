@@ -9,7 +9,7 @@ import keras
 import numpy as np
 
 from gan_course.plotting import save_image_grid
-from gan_course.speed.distributed import is_chief
+from gan_course.cluster import is_chief
 
 __all__ = ["GANMonitor", "StopOnNaN"]
 
@@ -30,7 +30,7 @@ class GANMonitor(keras.callbacks.Callback):
     def __init__(self, fixed_noise, out_dir=None, every: int = 1, generator_attr: str | None = None):
         super().__init__()
         self.fixed_noise = np.asarray(fixed_noise, dtype="float32")
-        # Only the chief of a cluster writes files (see gan_course.speed.distributed.is_chief).
+        # Only the chief of a cluster writes files (see gan_course.cluster.is_chief).
         self.out_dir = Path(out_dir) if out_dir is not None and is_chief() else None
         self.every = every
         self.generator_attr = generator_attr

@@ -64,16 +64,19 @@ def check_backup_recipe(backup: Path, recipe: dict) -> None:
 
 
 def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=False, fresh=False, verbose=1,
-                      strategy="default", recipe_name="fast"):
+                      strategy="default", recipe_name="fast", placement=None):
     """Train the lesson-01 DCGAN on MNIST and write its pictures and numbers; return metrics.
 
     ``recipe_name`` is ``"fast"`` (the default: ``gan_course.recipes``) or ``"dcgan2015"`` (the
     paper's settings at the preset's sizes).
 
-    ``strategy`` is a ``gan_course.speed.distributed.make_strategy`` name. With ``"multiworker"``
-    every machine runs this with its own ``TF_CONFIG``; the global batch stays the preset's, each
-    worker reads its slice of every batch, and only the chief writes to ``out`` (the others keep
-    their backup in a temporary folder and return an empty dict).
+    ``placement`` puts the run on devices: ``cluster.OneProcess`` (the default: one process,
+    TensorFlow's default device) or ``gan_course.speed.distributed``, which ``python -m gan_course``
+    passes for ``--strategy mirrored`` or ``multiworker``; ``strategy`` is the name its
+    ``make_strategy`` takes. With ``"multiworker"`` every machine runs this with its own
+    ``TF_CONFIG``; the global batch stays the preset's, each worker reads its slice of every batch,
+    and only the chief writes to ``out`` (the others keep their backup in a temporary folder and
+    return an empty dict).
     """
     import os
 
@@ -82,11 +85,11 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     import keras
     import numpy as np
 
-    from gan_course import callbacks, data, paths, plotting, recipes, saving
-    from gan_course.speed import distributed
+    from gan_course import callbacks, cluster, data, paths, plotting, recipes, saving
 
-    strategy = distributed.make_strategy(strategy)  # first: a cluster starts before any tensor exists
-    worker = distributed.worker_info()
+    place = placement or cluster.OneProcess
+    strategy = place.make_strategy(strategy)  # first: a cluster starts before any tensor exists
+    worker = place.worker_info()
     preset = get_preset(preset_name)
     # The recipe: sizes, learning rate, EMA (gan_course.recipes: what each change is worth).
     r = recipes.recipe(preset, recipe_name, **({} if epochs is None else {"epochs": epochs}))
@@ -96,9 +99,9 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
             if item.name != paths.LOCK_NAME:
                 shutil.rmtree(item) if item.is_dir() and not item.is_symlink() else item.unlink()
     elif fresh and not worker.is_chief:  # only the chief writes to out; this worker's backup is elsewhere
-        shutil.rmtree(distributed.backup_dir(out, worker), ignore_errors=True)
+        shutil.rmtree(place.backup_dir(out, worker), ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    check_backup_recipe(distributed.backup_dir(out, worker), r.as_dict())
+    check_backup_recipe(place.backup_dir(out, worker), r.as_dict())
     print(f"Preset '{preset.name}': {preset.description}\nRecipe '{r.name}': width {r.width}, batch {r.batch_size}, "
           f"Adam({r.learning_rate:g}, beta_1={r.beta_1:g}), D dropout {r.dropout:g}, "
           f"R1 {f'gamma {r.r1_gamma:g} every {r.r1_every} D steps' if r.r1_gamma else 'off'}, "
@@ -107,7 +110,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     keras.utils.set_random_seed(seed)
     mnist = data.load_mnist("train", max_images=preset.max_images)
     # The global batch: under a strategy each replica (and each worker) trains on its slice.
-    dataset = distributed.shard_batches(
+    dataset = place.shard_batches(
         strategy, lambda: data.make_dataset(mnist.images, r.batch_size, seed=seed), r.batch_size
     )
     if worker.count > 1:
@@ -115,14 +118,14 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
               f"{strategy.num_replicas_in_sync} replicas share each batch of {r.batch_size}")
     with strategy.scope():  # models and optimizers are created once per replica
         gan = recipes.build_dcgan(r, seed=seed, precision=preset.precision)
-    distributed.average_logs_across_workers(gan)
+    place.average_logs_across_workers(gan)
     policy = gan.generator.dtype_policy.name
     if policy != "float32":
         print(f"Mixed precision: {policy} (weights, outputs and losses stay float32)")
     fixed_noise = np.random.default_rng(seed).standard_normal((preset.grid_size**2, r.latent_dim)).astype("float32")
     monitor = callbacks.GANMonitor(fixed_noise, out / "grids")
     history_csv = out / "history.csv"
-    backup = distributed.backup_callback(out)  # out/backup; other workers: their own temporary folder
+    backup = place.backup_callback(out)  # out/backup; other workers: their own temporary folder
     print(f"Training for {r.epochs} epochs of {len(mnist):,} images (batch {r.batch_size}); "
           f"interrupt any time, rerun the same command to resume.")
     start = time.perf_counter()
@@ -189,7 +192,10 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     return metrics
 
 
-def main(argv=None) -> int:
+def main(argv=None, several_devices=None) -> int:
+    """The command line. ``several_devices()`` returns the placement for ``--strategy mirrored`` and
+    ``multiworker`` (``gan_course.speed.distributed``): ``python -m gan_course`` passes it, so this
+    core module never imports ``gan_course.speed``; without it only ``--strategy default`` runs."""
     parser = argparse.ArgumentParser(prog="python -m gan_course", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train the DCGAN on MNIST")
@@ -211,6 +217,9 @@ def main(argv=None) -> int:
             get_preset(args.preset)  # a bad name fails before TensorFlow loads
         except ValueError as err:
             parser.error(str(err))
+        if args.strategy != "default" and several_devices is None:
+            parser.error(f"--strategy {args.strategy} trains on several devices (gan_course.speed.distributed): "
+                         f"run python -m gan_course train --strategy {args.strategy}")
         from gan_course import paths
 
         try:  # before TensorFlow loads: an unwritable folder or a second run on it stops here, named
@@ -220,7 +229,8 @@ def main(argv=None) -> int:
             with lock:
                 train_mnist_dcgan(args.preset, str(out), args.epochs, args.seed, args.offline, args.fresh,
                                   verbose=1 if sys.stdout.isatty() else 2, strategy=args.strategy,
-                                  recipe_name=args.recipe)
+                                  recipe_name=args.recipe,
+                                  placement=several_devices() if args.strategy != "default" else None)
         except paths.OutputFolderError as err:
             print(f"python -m gan_course train: {err}", file=sys.stderr)
             return 1

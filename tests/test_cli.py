@@ -36,6 +36,16 @@ def test_unknown_preset_is_a_usage_error(capsys):
     assert "Valid presets: smoke, cpu, gpu" in capsys.readouterr().err
 
 
+def test_several_devices_come_from_speed_through_python_m_gan_course(capsys):
+    """cli.py is core: it trains on one device by itself and takes the several-device placement
+    (gan_course.speed.distributed) only from whoever calls it, as ``python -m gan_course`` does
+    (tests/test_multiworker.py trains through it)."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--preset", "smoke", "--strategy", "mirrored"])
+    assert exit_info.value.code == 2
+    assert "run python -m gan_course train --strategy mirrored" in capsys.readouterr().err
+
+
 def test_a_backup_of_another_recipe_is_not_resumed(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--epochs", "1"]) == 0

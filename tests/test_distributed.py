@@ -20,7 +20,7 @@ TOLERANCE = 1e-4
 def losses():
     env = dict(os.environ, GAN_COURSE_OFFLINE="1")
     out = subprocess.run(
-        [sys.executable, "-m", "gan_course.speed.distributed", "--steps", "4", "--batch-size", "32"],
+        [sys.executable, "-m", "gan_course.bench.distributed_check", "--steps", "4", "--batch-size", "32"],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -54,10 +54,15 @@ def test_training_moved_the_losses(losses, model):
 
 
 def test_strategy_names_are_checked():
+    from gan_course import cluster
     from gan_course.speed import distributed
 
     with pytest.raises(ValueError, match="mirrored"):
         distributed.make_strategy("horovod")
+    with pytest.raises(ValueError, match="gan_course.speed.distributed"):  # the core trains on one device
+        cluster.OneProcess.make_strategy("mirrored")
+    # speed builds on the core's notion of a worker; it does not keep a second one
+    assert distributed.worker_info is cluster.worker_info and distributed.backup_dir is cluster.backup_dir
 
 
 # --------------------------------------------------------------------------- clusters, without one
@@ -66,28 +71,28 @@ CLUSTER = {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type
 
 
 def test_tf_config_names_this_worker_and_bad_ones_say_how_to_fix_them():
-    from gan_course.speed import distributed
+    from gan_course import cluster
 
-    assert distributed.worker_info("") == distributed.Worker(rank=0, count=1)
-    worker = distributed.worker_info(json.dumps(CLUSTER))
+    assert cluster.worker_info("") == cluster.Worker(rank=0, count=1)
+    worker = cluster.worker_info(json.dumps(CLUSTER))
     assert (worker.rank, worker.count, worker.is_chief) == (1, 2, False)
     with_chief = {"cluster": {"chief": ["a:1"], "worker": ["b:1"]}, "task": {"type": "worker", "index": 0}}
-    assert distributed.worker_info(json.dumps(with_chief)) == distributed.Worker(rank=1, count=2)
+    assert cluster.worker_info(json.dumps(with_chief)) == cluster.Worker(rank=1, count=2)
     with pytest.raises(ValueError, match="index 1 on the second machine"):
-        distributed.worker_info('{"cluster": {"worker": ["a:1"]}}')  # no "task"
+        cluster.worker_info('{"cluster": {"worker": ["a:1"]}}')  # no "task"
     with pytest.raises(ValueError, match="from 0 to 1"):
-        distributed.worker_info(json.dumps({**CLUSTER, "task": {"type": "worker", "index": 2}}))
+        cluster.worker_info(json.dumps({**CLUSTER, "task": {"type": "worker", "index": 2}}))
 
 
 def test_only_the_chief_backs_up_into_the_run_folder(tmp_path, monkeypatch):
-    from gan_course.speed import distributed
+    from gan_course import cluster
 
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     run = tmp_path / "run"
-    assert distributed.backup_dir(run, distributed.Worker(0, 2)) == run / "backup"
-    other = distributed.backup_dir(run, distributed.Worker(1, 2))
-    assert run not in other.parents and other == distributed.backup_dir(run, distributed.Worker(1, 2))
-    assert other != distributed.backup_dir(tmp_path / "another_run", distributed.Worker(1, 2))
+    assert cluster.backup_dir(run, cluster.Worker(0, 2)) == run / "backup"
+    other = cluster.backup_dir(run, cluster.Worker(1, 2))
+    assert run not in other.parents and other == cluster.backup_dir(run, cluster.Worker(1, 2))
+    assert other != cluster.backup_dir(tmp_path / "another_run", cluster.Worker(1, 2))
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def last_json(text):
 
 
 def harness(strategy, seed=0, models=MODELS):
-    return ["-m", "gan_course.speed.distributed", "--strategy", strategy, "--steps", str(STEPS),
+    return ["-m", "gan_course.bench.distributed_check", "--strategy", strategy, "--steps", str(STEPS),
             "--seed", str(seed), "--models", *models]
 
 

@@ -32,24 +32,21 @@ from the course:
   to its own temporary folder (``backup_dir``); after a crash the workers agree on the last
   epoch that all of them saved (``WorkerBackup``) and resume from it.
 
-``python -m gan_course.speed.distributed`` trains the same GAN for a few steps on one device and on
-two logical CPU devices and prints both loss sequences (what ``tests/test_distributed.py``
-checks); with ``--strategy multiworker`` it trains in this process as one worker of the
-cluster in ``TF_CONFIG`` (what ``tests/test_multiworker.py`` starts twice).
+Who is the chief, and where each worker keeps its backup, is the core's ``gan_course.cluster``
+(re-exported here); this module adds the strategies and what they need. The self-check that
+trains the same GAN on one device and on two (``python -m gan_course.bench.distributed_check``)
+is in ``gan_course.bench``.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import hashlib
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import keras
+
+from gan_course.cluster import Worker, backup_dir, is_chief, worker_info  # noqa: F401  (re-exported)
 
 __all__ = [
     "STRATEGIES",
@@ -60,70 +57,12 @@ __all__ = [
     "backup_dir",
     "is_chief",
     "make_strategy",
-    "one_vs_two_devices",
     "shard_batches",
-    "train_here",
     "use_logical_cpus",
     "worker_info",
 ]
 
 STRATEGIES = ("default", "mirrored", "multiworker")
-TF_CONFIG_EXAMPLE = (
-    'TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-    '"task": {"type": "worker", "index": 0}}\''
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class Worker:
-    """This process's place in a cluster: ``rank`` of ``count`` workers (0 of 1 when alone).
-
-    Rank 0 is the *chief*, the one that writes the outputs: the ``chief`` task when the
-    cluster names one, else worker 0.
-    """
-
-    rank: int = 0
-    count: int = 1
-
-    @property
-    def is_chief(self) -> bool:
-        return self.rank == 0
-
-
-def worker_info(tf_config: str | None = None) -> Worker:
-    """Parse ``TF_CONFIG`` (or the given JSON string): which worker this process is, of how many.
-
-    Without ``TF_CONFIG`` the process is alone: worker 0 of 1, the chief. A malformed value is
-    an error that shows what it should look like.
-    """
-    raw = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
-    if not raw.strip():
-        return Worker()
-    try:
-        config = json.loads(raw)
-        cluster, task = config["cluster"], config["task"]
-        task_type, index = str(task["type"]), int(task["index"])
-        tasks = list(cluster[task_type])
-    except (ValueError, KeyError, TypeError) as err:
-        raise ValueError(
-            f"TF_CONFIG is not a valid cluster description ({type(err).__name__}: {err}); got {raw!r}. "
-            f"It should look like {TF_CONFIG_EXAMPLE}, with index 1 on the second machine."
-        ) from None
-    if task_type not in ("chief", "worker"):
-        raise ValueError(f"TF_CONFIG task type {task_type!r}: the course's clusters have 'worker' (and optionally 'chief') tasks.")
-    if not 0 <= index < len(tasks):
-        raise ValueError(
-            f"TF_CONFIG says this is {task_type} {index}, but the cluster lists {len(tasks)} {task_type}(s): "
-            f"{tasks}. Use an index from 0 to {len(tasks) - 1}."
-        )
-    chiefs = len(cluster.get("chief", []))
-    rank = index if task_type == "chief" else chiefs + index
-    return Worker(rank=rank, count=chiefs + len(cluster.get("worker", [])))
-
-
-def is_chief() -> bool:
-    """True in the process that writes outputs: always on one machine, the chief in a cluster."""
-    return worker_info().is_chief
 
 
 def use_logical_cpus(n: int) -> list[str]:
@@ -245,21 +184,6 @@ def average_logs_across_workers(gan):
 _WEIGHTS, _METADATA, _PREVIOUS = "latest.weights.h5", "training_metadata.json", ".bkp"
 
 
-def backup_dir(run_dir, worker: Worker | None = None) -> Path:
-    """Where this worker keeps its backup: ``run_dir/backup`` on the chief (or alone); on any
-    other worker its own temporary folder, so that only the chief writes into ``run_dir``.
-
-    The temporary folder is named after the worker's rank and ``run_dir``'s absolute path, so a
-    restarted worker finds its backup again (under ``$TMPDIR``, ``/tmp`` by default).
-    """
-    worker = worker or worker_info()
-    run_dir = Path(run_dir).expanduser().resolve()
-    if worker.is_chief:
-        return run_dir / "backup"
-    key = hashlib.sha1(str(run_dir).encode()).hexdigest()[:10]
-    return Path(tempfile.gettempdir()) / f"gan-course-worker{worker.rank}-{run_dir.name}-{key}" / "backup"
-
-
 def backup_callback(run_dir, delete_checkpoint: bool = False):
     """``saving.backup_callback(run_dir)`` on one machine; ``WorkerBackup`` on each worker of a cluster."""
     worker = worker_info()
@@ -337,129 +261,3 @@ class WorkerBackup(keras.callbacks.BackupAndRestore):
                 raise RuntimeError(f"No backup of epoch {target} in {self.folder}; start every worker again with --fresh.")
         self.resumed_from = target
         super().on_train_begin(logs)
-
-
-# --------------------------------------------------------------------------- the checks
-
-MODELS = ("dcgan", "dcgan-r1", "wgan-gp")
-
-
-def _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate, seed, model="dcgan",
-           shuffle=False):
-    import tensorflow as tf
-
-    from gan_course import models, training, wgan
-
-    with strategy.scope():
-        keras.utils.set_random_seed(seed)
-        shape = images.shape[1:]
-        generator = models.dcgan_generator(latent_dim, shape, width=width)
-        # Plain SGD: unlike Adam, its step grows with the gradient, so a replica-scaling
-        # mistake (a gradient n times too large) shows up in the losses.
-        sgd = [keras.optimizers.SGD(learning_rate) for _ in range(2)]
-        if model in ("dcgan", "dcgan-r1"):
-            # No dropout: its masks are drawn per replica and would differ from one device's.
-            discriminator = models.dcgan_discriminator(shape, width=width, dropout=0.0)
-            # dcgan-r1: the fast recipe's lazy R1, which a strategy turns into R1 at every step.
-            r1 = {"r1_gamma": 1.0, "r1_every": 4} if model == "dcgan-r1" else {}
-            gan = training.DCGAN(generator, discriminator, seed=seed, **r1)
-            gan.compile(d_optimizer=sgd[0], g_optimizer=sgd[1])
-        elif model == "wgan-gp":
-            # n_critic=1: with more, each replica splits its own half of the batch into critic
-            # batches, a different (equally valid) grouping of the images than one device's.
-            gan = wgan.WGAN(generator, wgan.wgan_critic(shape, width=width), n_critic=1, seed=seed)
-            gan.compile(c_optimizer=sgd[0], g_optimizer=sgd[1])
-        else:
-            raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}.")
-    average_logs_across_workers(gan)
-    keys = [m.name for m in gan.metrics if m.name.endswith("loss")]
-
-    def batches():
-        dataset = tf.data.Dataset.from_tensor_slices(images[: steps * batch_size])
-        if shuffle:  # seeded, as the CLI's: a worker with another seed trains on other images.
-            # One order (not one per iterator): fit may open the dataset a different number of
-            # times in one process than on a cluster before its first epoch.
-            dataset = dataset.shuffle(steps * batch_size, seed=seed, reshuffle_each_iteration=False)
-        return dataset.batch(batch_size, drop_remainder=True)
-
-    dataset = shard_batches(strategy, batches, batch_size)
-
-    class Record(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.losses = []
-            self.seen = {key: 0.0 for key in keys}
-
-        def on_train_batch_end(self, batch, logs=None):
-            # Keras reports running means over the epoch; turn them back into per-step values.
-            k = batch + 1
-            step = {key: float(logs[key]) * k - self.seen[key] * (k - 1) for key in self.seen}
-            self.seen = {key: float(logs[key]) for key in self.seen}
-            self.losses.append(step)
-
-    record = Record()
-    gan.fit(dataset, epochs=1, verbose=0, callbacks=[record])
-    return record.losses
-
-
-def one_vs_two_devices(steps=4, batch_size=32, width=16, latent_dim=16, learning_rate=0.05, seed=0,
-                       models=("dcgan",)):
-    """Train each model on one device and on two logical CPUs (same global batch and seed);
-    return both per-step loss sequences per model. Call it in a fresh process (see
-    ``use_logical_cpus``)."""
-    import tensorflow as tf
-
-    from gan_course import data
-
-    devices = use_logical_cpus(2)
-    images = data.load_mnist("train", verbose=False).images
-    args = (images, steps, batch_size, width, latent_dim, learning_rate, seed)
-    result = {"global_batch": batch_size, "devices": devices[:2]}
-    # One strategy object per process: a second MirroredStrategy over the same devices can
-    # collide with the first one's collective ops.
-    one, two = tf.distribute.OneDeviceStrategy(devices[0]), tf.distribute.MirroredStrategy(devices[:2])
-    for model in models:
-        result[model] = {"one_device": _train(one, *args, model=model), "two_devices": _train(two, *args, model=model)}
-    return result
-
-
-def train_here(strategy_name="multiworker", steps=4, batch_size=32, width=16, latent_dim=16, learning_rate=0.05,
-               seed=0, models=MODELS):
-    """Train each model for ``steps`` steps of the global batch (shuffled by ``seed``) under the
-    named strategy, as this process's part of the cluster in ``TF_CONFIG``; return the losses
-    this worker logged per step (the global batch's, on every worker)."""
-    from gan_course import data
-
-    strategy = make_strategy(strategy_name)  # before any tensor: it starts the cluster runtime
-    worker = worker_info()
-    images = data.load_mnist("train", verbose=False).images
-    result = {"strategy": strategy_name, "rank": worker.rank, "workers": worker.count,
-              "replicas": strategy.num_replicas_in_sync, "global_batch": batch_size, "seed": seed}
-    for model in models:
-        result[model] = _train(strategy, images, steps, batch_size, width, latent_dim, learning_rate, seed,
-                               model=model, shuffle=True)
-    return result
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gan_course.speed.distributed", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=32, help="global batch")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--strategy", choices=("default", "multiworker"),
-                        help="train in this process under this strategy (TF_CONFIG names the cluster) "
-                             "instead of comparing one device with two logical CPUs")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("GAN_COURSE_OFFLINE", "1")
-    if args.strategy:
-        result = train_here(args.strategy, steps=args.steps, batch_size=args.batch_size, seed=args.seed,
-                            models=args.models)
-    else:
-        result = one_vs_two_devices(steps=args.steps, batch_size=args.batch_size, seed=args.seed, models=args.models)
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
