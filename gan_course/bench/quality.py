@@ -73,14 +73,14 @@ class TutorialTrainer:
         import keras
         import tensorflow as tf
 
-        from gan_course.bench import reference_train_step
+        from gan_course.bench.reference import reference_train_step
 
         keras.utils.set_random_seed(seed)
         self.generator, self.discriminator = tutorial_generator(noise_dim), tutorial_discriminator()
         self.batch_size, self.noise_dim = batch_size, noise_dim
         self.settings = {"batch_size": batch_size, "noise_dim": noise_dim, "optimizer": "Adam(1e-4), both players",
                          "update": "simultaneous"}
-        # The tutorial's own step (bench.reference_train_step) with its optimizers: Adam(1e-4), default betas.
+        # The tutorial's own step (bench.reference.reference_train_step) with its optimizers: Adam(1e-4), default betas.
         self._step = reference_train_step(self.generator, self.discriminator, noise_dim, batch_size,
                                           learning_rate=1e-4, beta_1=0.9)
         # The tutorial shuffles and batches without dropping the last, smaller batch.
