@@ -49,10 +49,17 @@ def _generator_inputs(generator) -> list:
     return inputs
 
 
+def _all_layers(model):
+    """Every layer of ``model``, those of nested models included (Keras' public ``layers``, recursively)."""
+    for layer in getattr(model, "layers", ()):
+        yield layer
+        yield from _all_layers(layer)
+
+
 def _find_n_classes(generator) -> int | None:
     import keras
 
-    sizes = [layer.input_dim for layer in generator._flatten_layers() if isinstance(layer, keras.layers.Embedding)]
+    sizes = [layer.input_dim for layer in _all_layers(generator) if isinstance(layer, keras.layers.Embedding)]
     return sizes[0] if sizes else None
 
 

@@ -193,8 +193,7 @@ def main(argv=None) -> int:
         (faces.FACE_CLASSIFIER_DIR / "accuracy.json").write_text(json.dumps(info, indent=2) + "\n")
         print(json.dumps(info["test_accuracy"], indent=1))
         print(f"weights {faces.FACE_CLASSIFIER_WEIGHTS.stat().st_size / 1e6:.2f} MB -> {faces.FACE_CLASSIFIER_WEIGHTS}")
-        faces.load_face_classifier.cache_clear()
-        faces._features_and_heads.cache_clear()
+        faces.clear_face_classifier_cache()  # the scores below use the weights just written
     start = time.time()
     ref = reference(args.seed, with_inception=not args.no_inception)
     print(f"reference values in {time.time() - start:.0f} s")

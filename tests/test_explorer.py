@@ -23,6 +23,14 @@ def tiny_conditional_generator(latent_dim=8, n_classes=3):
     return keras.Model([z, label], layers.Reshape((7, 7, 1))(x))
 
 
+def test_the_number_of_classes_is_read_from_the_label_embedding_even_in_a_nested_model():
+    assert explorer._find_n_classes(tiny_conditional_generator(n_classes=3)) == 3
+    assert explorer._find_n_classes(tiny_generator()) is None
+    z, label = keras.Input(shape=(8,)), keras.Input(shape=(), dtype="int32")
+    outer = keras.Model([z, label], tiny_conditional_generator(n_classes=5)([z, label]))  # G inside a model
+    assert explorer._find_n_classes(outer) == 5
+
+
 def test_not_interactive_outside_a_notebook_front_end(monkeypatch):
     monkeypatch.delenv(explorer.WIDGETS_ENV, raising=False)
     assert explorer.is_interactive() is False  # pytest has no IPython kernel

@@ -67,7 +67,16 @@ def _features_and_logits_model() -> keras.Model:
     return keras.Model(clf.input, [clf.get_layer("features").output, clf.output], name="features_and_logits")
 
 
-def _as_digit_batch(images) -> np.ndarray:
+def clear_classifier_cache() -> None:
+    """Forget the loaded classifier, so the next score reads the weights file again (what
+    ``scripts/train_classifier.py`` calls after writing new weights)."""
+    load_classifier.cache_clear()
+    _features_and_logits_model.cache_clear()
+
+
+def as_digit_batch(images) -> np.ndarray:
+    """``images`` as the classifier takes them: float32 (n, 28, 28, 1) in [-1, 1] (a missing
+    channel axis is added); a ValueError that says what is wrong for anything else."""
     x = np.asarray(images, dtype=np.float32)
     if x.ndim == 3:
         x = x[..., None]
@@ -85,7 +94,7 @@ def _as_digit_batch(images) -> np.ndarray:
 
 def classifier_outputs(images, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """One pass of the classifier: (features (n, 128), class probabilities (n, 10))."""
-    x = _as_digit_batch(images)
+    x = as_digit_batch(images)
     model = _features_and_logits_model()
     feats, logits = [], []
     for start in range(0, len(x), batch_size):

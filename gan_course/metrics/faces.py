@@ -36,6 +36,7 @@ __all__ = [
     "FACE_FEATURES_LABEL",
     "build_face_classifier",
     "load_face_classifier",
+    "clear_face_classifier_cache",
     "face_outputs",
     "face_features",
     "attribute_shares",
@@ -116,6 +117,13 @@ def _features_and_heads() -> keras.Model:
     outputs = {"features": clf.get_layer("features").output}
     outputs.update({head: clf.get_layer(head).output for head in FACE_HEADS})
     return keras.Model(clf.input, outputs, name="face_features_and_heads")
+
+
+def clear_face_classifier_cache() -> None:
+    """Forget the loaded face classifier, so the next score reads the weights file again (what
+    ``scripts/train_face_classifier.py`` calls after writing new weights)."""
+    load_face_classifier.cache_clear()
+    _features_and_heads.cache_clear()
 
 
 def _as_face_batch(images) -> np.ndarray:

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from gan_course.metrics.classes import class_coverage, class_entropy, confident_share
-from gan_course.metrics.classifier import _as_digit_batch, classifier_outputs
+from gan_course.metrics.classifier import as_digit_batch, classifier_outputs
 from gan_course.metrics.distances import frechet_distance, kernel_inception_distance
 
 
@@ -77,7 +77,7 @@ def score_generator(
             raise ValueError("Give n, the number of images to draw from the generator")
         fake = sample_images(generator_or_images, n, seed=seed, batch_size=batch_size)
     else:
-        fake = _as_digit_batch(generator_or_images)
+        fake = as_digit_batch(generator_or_images)
         if n is not None and n < len(fake):
             fake = fake[np.sort(np.random.default_rng(seed).choice(len(fake), n, replace=False))]
     fake_feats, fake_probs = classifier_outputs(fake, batch_size)
