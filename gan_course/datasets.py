@@ -257,7 +257,7 @@ def _kaggle_download(spec: DatasetSpec, timeout: float, download: bool = True) -
             f"(about {spec.download_mb:,} MB) is not downloaded automatically{unfinished}. To fetch it: "
             f"dataset_folder({spec.name!r}, download=True) or source='kaggle'"
         )
-    if not data._network_answers(KAGGLE_HOST, timeout):
+    if not data.network_answers(KAGGLE_HOST, timeout):
         raise data.DataError(
             f"{KAGGLE_HOST} does not answer within {timeout:g} s, so {spec.url} cannot be downloaded{unfinished}. "
             f"Connect to the internet, or download it yourself and set {env_var(spec.name)}=/path/to/images."

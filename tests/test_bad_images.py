@@ -166,14 +166,14 @@ def test_unreadable_file_is_named_with_the_fix(tmp_path, monkeypatch):
     except PermissionError:
         readable_anyway = False
     if readable_anyway:
-        real = data._read_bytes
+        real = data.decoding._read_bytes
 
         def read(path):
             if path == locked:
                 raise PermissionError(13, "Permission denied", str(path))
             return real(path)
 
-        monkeypatch.setattr(data, "_read_bytes", read)
+        monkeypatch.setattr(data.decoding, "_read_bytes", read)
     try:
         with pytest.raises(DataError, match="ok_2.png: cannot be read: permission denied. Fix: chmod a"):
             data.load_image_folder(folder, batch_size=2)

