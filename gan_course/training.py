@@ -13,7 +13,10 @@ import inspect
 import tensorflow as tf
 
 from gan_course import losses
-from gan_course.gan import (  # noqa: F401  (re-exported: lessons 01-03 import them from here)
+# The replica helpers are defined in gan_course.gan and re-exported here with check_image_shapes
+# (which DCGAN uses): lesson 02 calls training.check_image_shapes, tests/test_training.py and
+# tests/test_zoo.py call training.sample_replica_noise; no lesson uses the other three from here.
+from gan_course.gan import (  # noqa: F401
     TwoPlayerGAN,
     check_image_shapes,
     replica_info,

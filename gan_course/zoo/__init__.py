@@ -6,8 +6,8 @@ with two optimizers, ``train_step``, metric trackers) and takes its losses from
 ``gan_course.losses``, so the variants differ only where the idea differs.
 
 - ``networks``     the MLP and small conv networks the variants share
-- ``vanilla``      ``AdversarialGAN``: one D step, one G step, pluggable losses; the vanilla
-                   (minimax and non-saturating), LSGAN and hinge variants
+- ``vanilla``      the one-step family: vanilla (minimax and non-saturating), LSGAN and hinge,
+                   each lesson 01's ``training.DCGAN`` with its own pair of losses (``make_gan``)
 - ``wasserstein``  WGAN with weight clipping and WGAN-GP (n_critic critic steps per G step)
 - ``conditional``  a conditional GAN: ``generator([z, labels])`` draws the requested digit
 - ``infogan``      InfoGAN with a categorical and two continuous codes
