@@ -62,3 +62,47 @@ def test_pick_rejects_missing_or_unknown_presets():
         PRESETS["cpu"].pick(smoke=1, cpu=2)
     with pytest.raises(ValueError, match="unknown: \\['laptop'\\]"):
         PRESETS["cpu"].pick(smoke=1, cpu=2, gpu=3, laptop=4)
+
+
+# The step cap: the gpu preset's shapes for a few steps (tests/test_gpu_shapes.py runs every lesson so).
+
+def test_step_cap_keeps_every_shape_and_cuts_loops_and_sets(monkeypatch):
+    from gan_course.presets import CAP_ENV, CAPPED_COUNT
+
+    monkeypatch.setenv(CAP_ENV, "2")
+    capped, full = get_preset("gpu"), PRESETS["gpu"]
+    for field in ("width", "latent_dim", "batch_size", "grid_size", "precision", "name"):
+        assert getattr(capped, field) == getattr(full, field), field
+    assert (capped.epochs, capped.max_images, capped.eval_samples, capped.step_cap) == (2, CAPPED_COUNT, CAPPED_COUNT, 2)
+    assert capped.pick(smoke=16, cpu=32, gpu=100) == 100, "pick sets shapes: never capped"
+    assert capped.steps(smoke=4, cpu=1500, gpu=20000) == 2
+    assert capped.steps(smoke=(0,), cpu=(0, 1, 2), gpu=(0, 1, 2, 3, 4)) == (0, 1), "a seed list keeps a spread of two"
+    assert capped.count(smoke=200, cpu=None, gpu=None) == CAPPED_COUNT, "None (all of them) is capped too"
+    assert capped.count(smoke=20, cpu=100, gpu=100) == 100
+
+
+def test_without_the_cap_steps_and_count_are_pick(monkeypatch):
+    from gan_course.presets import CAP_ENV
+
+    monkeypatch.delenv(CAP_ENV, raising=False)
+    gpu = get_preset("gpu")
+    assert gpu == PRESETS["gpu"] and gpu.step_cap is None
+    assert gpu.steps(smoke=4, cpu=1500, gpu=20000) == 20000
+    assert gpu.steps(smoke=(0,), cpu=(0, 1), gpu=(0, 1, 2, 3, 4)) == (0, 1, 2, 3, 4)
+    assert gpu.count(smoke=200, cpu=None, gpu=None) is None
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "two", "1.5"])
+def test_a_bad_step_cap_says_what_to_set(monkeypatch, bad):
+    from gan_course.presets import CAP_ENV
+
+    monkeypatch.setenv(CAP_ENV, bad)
+    with pytest.raises(ValueError, match=f"{CAP_ENV}=.*positive whole number"):
+        get_preset("gpu")
+
+
+def test_entry_points_can_default_to_smoke(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert get_preset(default="smoke").name == "smoke"
+    monkeypatch.setenv(ENV_VAR, "cpu")
+    assert get_preset(default="smoke").name == "cpu", "the environment still wins over an entry point's default"

@@ -21,12 +21,12 @@ notebook, every exercise's cards existing); any problem stops the build with the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from gan_course.teaching.flashcards import DeckError, deck_problems, export_apkg, export_csv, flashcards_dir, load_deck, notebooks_dir
 from gan_course.paths import project_root
+from gan_course.presets import get_preset
 
 __all__ = ["build_materials", "main"]
 
@@ -74,7 +74,7 @@ def build_materials(
     if slides and execute:
         from gan_course.teaching.site import execute_lessons
 
-        runs = execute_lessons(preset or os.environ.get("GAN_COURSE_PRESET") or "smoke", notebooks_dir(),
+        runs = execute_lessons(get_preset(preset, default="smoke").name, notebooks_dir(),
                                verbose=verbose)
         executed_paths = build_slides(out_dir / "slides-executed", [run["path"] for run in runs],
                                       reveal_prefix=reveal_prefix, verbose=verbose, assets=assets)

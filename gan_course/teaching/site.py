@@ -402,8 +402,7 @@ def build_site(preset: str = "cpu", out: str | Path | None = None, notebooks=Non
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gan_course.teaching.site",
                                      description="Build the course website (lessons with outputs, flashcards, slides).")
-    parser.add_argument("--preset", default=os.environ.get("GAN_COURSE_PRESET") or "cpu",
-                        help="preset the lessons run under (default $GAN_COURSE_PRESET or cpu)")
+    parser.add_argument("--preset", default=None, help="preset the lessons run under (default $GAN_COURSE_PRESET or cpu)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default build/site/<preset>)")
     parser.add_argument("--cache", type=Path, default=None, help="executed lessons (default build/site-cache/<preset>)")
     parser.add_argument("--force", action="store_true", help="run every lesson again, even if unchanged")
@@ -411,7 +410,9 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="lesson notebooks (default: every lesson)")
     args = parser.parse_args(argv)
     try:
-        build_site(args.preset, args.out, args.notebooks or None, args.cache, args.timeout, args.force)
+        from gan_course.presets import get_preset
+
+        build_site(get_preset(args.preset).name, args.out, args.notebooks or None, args.cache, args.timeout, args.force)
     except (RuntimeError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

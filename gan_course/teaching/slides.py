@@ -266,7 +266,9 @@ def build_slides(
 def _execute(nb, path: Path, preset: str | None, timeout: int, verbose: bool):
     from nbclient import NotebookClient
 
-    preset = preset or os.environ.get("GAN_COURSE_PRESET") or "smoke"
+    from gan_course.presets import get_preset
+
+    preset = get_preset(preset, default="smoke").name  # the one place a preset name is resolved
     if verbose:
         print(f"executing {path.name} with the {preset} preset ...", flush=True)
     saved = {k: os.environ.get(k) for k in ("GAN_COURSE_PRESET", "GAN_COURSE_QUIZ", "MPLBACKEND")}
