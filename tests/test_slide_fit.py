@@ -1,0 +1,195 @@
+"""Every slide of every lesson deck fits a 1280x720 screen: opened offline in headless Chromium.
+
+What a lecturer sees when presenting: each deck is opened as a file with the network off, at a
+1280x720 window, with reveal.js' own scaling on (the slide is laid out at the deck's configured
+size, e.g. 960x700, and scaled to the window). The test goes to every slide (``Reveal.slide(h, v)``,
+sub-slides included; a fragment takes its place before it is shown, so it is measured too) and
+checks, for the present slide:
+
+- its content height (the section's ``scrollHeight``, what reveal.js centres) is within the
+  configured slide height: nothing runs off the bottom;
+- nothing is clipped at the right: the section's ``scrollWidth``, every ``<pre>`` (code, printed
+  output) and every element's right edge stay within the slide's width;
+- MathJax typeset the maths: no raw ``$...$``, ``$$``, ``\\(`` or ``\\[`` in the visible
+  markdown, and no MathJax error box.
+
+A failure names the deck, the slide number (as reveal.js shows it, and its h/v indices) and its
+heading. Two kinds of deck: **code-only** (every lesson, as ``make materials`` builds them) and
+**executed** (the lessons in ``EXECUTED``, run at the smoke preset through the site's cache
+``build/site-cache/smoke``, shared with ``test_browser.py``'s site build, so CI runs each once;
+``GAN_COURSE_SLIDE_FIT_EXECUTED=all`` checks every lesson's executed deck, for a lecturer before a
+term). Each deck's numbers (slides, too tall, tallest) go to
+``build/test-artefacts/slides/fit.json``, and a screenshot of each deck's tallest slide beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTEFACTS = ROOT / "build" / "test-artefacts" / "slides"
+CHROMIUM = os.environ.get("GAN_COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+WINDOW = {"width": 1280, "height": 720}
+LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# The lessons test_browser.py's site build executes at the smoke preset (the same cache): their
+# executed decks cost this test no run in CI.
+EXECUTED = LESSONS if os.environ.get("GAN_COURSE_SLIDE_FIT_EXECUTED") == "all" else \
+    [n for n in ("00_gan_theory", "01_dcgan_mnist") if n in LESSONS]
+DECKS = [f"slides/{n}" for n in LESSONS] + [f"slides-executed/{n}" for n in EXECUTED]
+TOLERANCE = 1  # px: sub-pixel rounding of scrollHeight/scrollWidth
+
+
+def _require(ok: bool, why: str):
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (CI must run the browser tests: .ci/run installs these)")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory):
+    """Both kinds of deck, built once for this module, offline (JavaScript in ``vendor/``)."""
+    from gan_course.teaching import site, slides
+
+    _require((slides.web_assets_dir() / "reveal.js" / "package.json").is_file(),
+             "site/node_modules missing: run `make web-assets`")
+    out = tmp_path_factory.mktemp("decks")
+    start = time.perf_counter()
+    slides.build_slides(out / "slides", [ROOT / "notebooks" / f"{n}.ipynb" for n in LESSONS], assets="vendor",
+                        verbose=False)
+    runs = [site.execute_lesson(ROOT / "notebooks" / f"{n}.ipynb", "smoke", verbose=False) for n in EXECUTED]
+    slides.build_slides(out / "slides-executed", [r["path"] for r in runs], assets="../slides/vendor", verbose=False)
+    print(f"decks built in {time.perf_counter() - start:.0f} s "
+          f"({sum(not r['cached'] for r in runs)} of {len(runs)} lessons executed now)")
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    _require(Path(CHROMIUM).is_file(), f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require(False, "Playwright is not installed (pip install -r requirements.txt)")
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_FLAGS, viewport=WINDOW)
+        context.set_default_timeout(60_000)
+        context.set_offline(True)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def summary():
+    found = {}
+    yield found
+    if found:
+        path = ARTEFACTS / "fit.json"
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        path.write_text(json.dumps({**old, **found}, indent=1) + "\n")
+
+
+# The deck loads reveal.js through RequireJS (no global `Reveal`): asking RequireJS for the same
+# module again returns the deck's instance. Then every slide in turn: go there, let MathJax
+# re-render it (the deck's own `slidechanged` handler queues that), measure.
+_MEASURE = r"""async () => {
+  const script = Array.from(document.scripts).map(s => s.textContent).find(t => t.includes('/dist/reveal.js'));
+  const url = script.match(/"([^"]*\/dist\/reveal\.js)"/)[1];
+  const Reveal = await new Promise(resolve => require([url], resolve));
+  const idle = () => new Promise(resolve => MathJax.Hub.Queue(resolve));
+  const frame = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const config = Reveal.getConfig();
+  const width = Number(config.width), height = Number(config.height);
+  const rows = [];
+  const horizontal = Reveal.getHorizontalSlides();
+  for (let h = 0; h < horizontal.length; h++) {
+    const vertical = horizontal[h].querySelectorAll(':scope > section');
+    for (let v = 0; v < Math.max(vertical.length, 1); v++) {
+      Reveal.slide(h, v);
+      await idle(); await frame();
+      const slide = Reveal.getCurrentSlide();
+      const box = slide.getBoundingClientRect();
+      const scale = Reveal.getScale();
+      const visible = el => !el.closest('aside.notes') && el.getClientRects().length > 0;
+      const right = Array.from(slide.querySelectorAll('*')).filter(visible)
+          .map(el => (el.getBoundingClientRect().right - box.left) / scale);
+      const pres = Array.from(slide.querySelectorAll('pre')).filter(visible)
+          .filter(p => p.scrollWidth > p.clientWidth + 1)
+          .map(p => [p.scrollWidth, p.clientWidth, p.innerText.split('\n').find(l => l.length > 60) || p.innerText.slice(0, 60)]);
+      const markdown = Array.from(slide.querySelectorAll('.jp-RenderedMarkdown')).filter(visible)
+          .map(n => n.innerText).join('\n');
+      const raw = markdown.match(/\$\$|\\\(|\\\[|\$[^$\s][^$\n]*\$/g) || [];
+      const heading = slide.querySelector('h1, h2, h3, h4');
+      const firstText = (slide.innerText || '').trim().split('\n')[0] || '';
+      rows.push({
+        h, v, number: Reveal.getSlidePastCount(slide) + 1,
+        heading: (heading ? heading.textContent : firstText).replace(/\s*¶\s*$/, '').slice(0, 80),
+        scrollHeight: slide.scrollHeight, scrollWidth: slide.scrollWidth,
+        rightmost: Math.round(Math.max(0, ...right)), pres, raw: raw.slice(0, 3),
+        mathErrors: slide.querySelectorAll('.MathJax_Error, .merror, [data-mjx-error]').length,
+        notes: !!slide.querySelector('aside.notes'),
+      });
+    }
+  }
+  return {width, height, scale: Reveal.getScale(), total: Reveal.getTotalSlides(), rows};
+}"""
+
+
+def _problems(row: dict, width: int, height: int) -> list[str]:
+    found = []
+    if row["scrollHeight"] > height + TOLERANCE:
+        found.append(f"{row['scrollHeight']} px tall (the slide is {height})")
+    if row["scrollWidth"] > width + TOLERANCE or row["rightmost"] > width + TOLERANCE:
+        found.append(f"content reaches {max(row['scrollWidth'], row['rightmost'])} px (the slide is {width} wide)")
+    for scroll, client, line in row["pres"]:
+        found.append(f"a code/output block cut at the right ({scroll} px of text in {client} px: {line.strip()[:60]!r})")
+    if row["raw"]:
+        found.append(f"raw TeX left for MathJax: {row['raw']}")
+    if row["mathErrors"]:
+        found.append(f"{row['mathErrors']} MathJax error(s)")
+    return found
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_every_slide_fits_1280x720(chromium, decks, summary, deck):
+    path = decks / f"{deck}.slides.html"
+    assert path.is_file(), f"{path} was not built"
+    page = chromium.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=30_000)
+        page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
+        result = page.evaluate(_MEASURE)
+        rows, width, height = result["rows"], result["width"], result["height"]
+        bad = [(row, _problems(row, width, height)) for row in rows]
+        bad = [(row, p) for row, p in bad if p]
+        tallest = max(rows, key=lambda r: r["scrollHeight"])
+        summary[deck] = {"slides": len(rows), "too_tall": sum(r["scrollHeight"] > height + TOLERANCE for r in rows),
+                         "failing": len(bad), "tallest": tallest["scrollHeight"], "tallest_slide": tallest["number"],
+                         "layout": f"{width}x{height}", "with_notes": sum(r["notes"] for r in rows)}
+        page.goto(f"{path.as_uri()}#/{tallest['h']}/{tallest['v']}")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTEFACTS / f"tallest-{deck.replace('/', '-')}.png"))
+    finally:
+        page.close()
+    assert not errors, f"{deck}: page errors {errors[:3]}"
+    print(f"{deck}: {summary[deck]}")
+    assert not bad, f"{deck}: {len(bad)} of {len(rows)} slides do not fit {WINDOW['width']}x{WINDOW['height']} " \
+                    f"(layout {width}x{height}):\n" + "\n".join(
+        f"  slide {row['number']} (#/{row['h']}/{row['v']}) {row['heading']!r}: " + "; ".join(p) for row, p in bad)
