@@ -1,9 +1,14 @@
 """gan-course: the helper package behind the Generative Adversarial Networks notebooks.
 
-Importing this package does no work: no training, no downloads, no seeding. It only
-pins Keras to the TensorFlow backend (the course's code uses ``tf.GradientTape`` and
-``tf.data``) and hides TensorFlow's known harmless C++ log lines (``logs``), so import it
-before ``keras`` in a fresh interpreter.
+Importing this package, or any of its modules, does no work beyond definitions: no training,
+no downloads, no seeding, no thread, no change to standard error. It only sets two defaults in
+``os.environ`` (``setdefault``: a value you set wins), read when TensorFlow loads, so import it
+before ``keras`` in a fresh interpreter:
+
+- ``KERAS_BACKEND=tensorflow``: the course's code uses ``tf.GradientTape`` and ``tf.data``;
+- ``TF_CPP_MIN_LOG_LEVEL=2``: TensorFlow's C++ INFO and WARNING lines stay out of the lessons;
+  errors still show (not with ``GAN_COURSE_RAW_LOGS=1``, which shows every line). Quieter logs
+  are an explicit call, ``logs.quiet_tensorflow()`` (see ``gan_course.logs``).
 
 What the lessons import (one concept per module):
 
@@ -28,6 +33,7 @@ What the lessons import (one concept per module):
 - ``ablation``  equal-budget ablations of the stabilisers (EMA, DiffAugment, TTUR, spectral
                 norm, R1) over seeds, run by ``experiments.run_sweep`` (lesson 07)
 - ``paths``, ``cli``, ``logs``  where outputs go; ``python -m gan_course train``; quiet logs
+                (``logs.quiet_tensorflow()``, an explicit call)
 
 Apart from them, for lecturers and maintainers:
 
@@ -39,12 +45,8 @@ Apart from them, for lecturers and maintainers:
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# TensorFlow's C++ start-up banner buries the lesson's output; errors still show.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from gan_course import logs  # noqa: E402
-
-logs.hide_known_tensorflow_noise()  # TensorFlow's known harmless C++ error lines (see gan_course.logs)
+if os.environ.get("GAN_COURSE_RAW_LOGS", "").strip() != "1":  # 1: every line, as TensorFlow prints it
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # C++ INFO and WARNING lines off; errors still show
 
 if os.environ["KERAS_BACKEND"] != "tensorflow":
     raise ImportError(

@@ -1,103 +1,59 @@
-"""Quiet, honest logs: hide TensorFlow's known harmless C++ error lines, and nothing else.
+"""Quiet, honest logs: silence TensorFlow's known harmless lines at their source, never by filtering.
 
-TensorFlow's C++ runtime prints some ERROR lines that are not errors of the course or of the
-student: in red in a notebook, they read as failures. Two appear in every run here:
+Nothing here runs at import. No function rewires standard error or starts a thread, so every line
+a process writes reaches its terminal or notebook, a crash's last line included (an earlier filter
+piped file descriptor 2 through a thread and lost exactly those lines).
 
-- ``remapper failed: ... LeakyReluGrad ... BiasAdd``: TensorFlow's graph optimiser tries to fuse
-  Conv2D + BiasAdd + LeakyReLU, and gives up on that graph when the gradient needs the BiasAdd's
-  output (a TensorFlow bug). Training is unaffected. The DCGAN discriminator avoids the pattern
-  (dropout sits before LeakyReLU); a WGAN critic cannot without changing its maths.
-- ``failed call to cuInit``: TensorFlow looked for a GPU and there is none; with it come
-  start-up notes (oneDNN is on, no CUDA drivers) that ``TF_CPP_MIN_LOG_LEVEL`` cannot silence
-  because they are printed before TensorFlow reads it.
+TensorFlow's C++ runtime prints lines that are not errors of the course or of the student:
 
-``hide_known_tensorflow_noise()`` puts a filter between the process's standard error (file
-descriptor 2, where C++ writes) and wherever it went before (the terminal, or the notebook:
-ipykernel captures that descriptor too). A line matching ``KNOWN_NOISE`` is dropped; every other
-line passes unchanged, in order. Set ``GAN_COURSE_RAW_LOGS=1`` to see everything.
-``import gan_course`` calls it, so it is on before TensorFlow starts.
+- ``remapper failed: ... LeakyReluGrad ... BiasAdd`` (an ERROR line, at most once per process,
+  when a training step is first traced). Grappler's remapper pass fuses Conv2D + BiasAdd +
+  LeakyReLU into one kernel and gives up on a graph whose gradient still needs the BiasAdd's
+  output (a TensorFlow bug); that graph then runs unfused, so training is unaffected. A WGAN
+  critic's gradient penalty can show it (LeakyReLU straight after a biased Conv2D); the DCGAN
+  discriminator and ``python -m gan_course train`` do not. ``quiet_tensorflow()`` turns the
+  remapper off with TensorFlow's public ``tf.config.optimizer.set_experimental_options``, so the
+  line is never written. The price is the fusions the remapper does succeed at, in every graph
+  built afterwards (speed, and the last digits of results): a notebook that shows the line
+  switches it off in its first code cell, ``from gan_course import logs; logs.quiet_tensorflow()``;
+  nothing else does.
+- Start-up lines. ``oneDNN custom operations are on`` and ``Could not find cuda drivers`` (INFO)
+  are printed while TensorFlow loads, before it reads ``TF_CPP_MIN_LOG_LEVEL``, so no log level
+  hides them; ``TF_ENABLE_ONEDNN_OPTS=0`` hides the first by turning oneDNN's kernels off (speed,
+  and the last digits of results). ``failed call to cuInit`` (an ERROR, when TensorFlow first
+  looks for a GPU on a machine without one) goes only with ``TF_CPP_MIN_LOG_LEVEL=3``, which hides
+  every C++ error. So they stay. ``import gan_course`` sets ``TF_CPP_MIN_LOG_LEVEL=2`` as a
+  default: TensorFlow's later C++ INFO and WARNING lines (the CPU-instructions note among them)
+  stay out, its errors show.
+
+Set ``GAN_COURSE_RAW_LOGS=1`` to see everything: ``quiet_tensorflow()`` then changes nothing.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import re
-import sys
-import threading
 
-__all__ = ["KNOWN_NOISE", "RAW_ENV", "hide_known_tensorflow_noise", "is_known_noise"]
+__all__ = ["RAW_ENV", "raw_logs", "quiet_tensorflow"]
 
 RAW_ENV = "GAN_COURSE_RAW_LOGS"
-KNOWN_NOISE = (
-    re.compile(r"meta_optimizer\.cc:\d+\] remapper failed: .*LeakyRelu"),
-    re.compile(r"cuda_platform\.cc:\d+\] failed call to cuInit"),
-    re.compile(r"port\.cc:\d+\] oneDNN custom operations are on"),
-    re.compile(r"cudart_stub\.cc:\d+\] Could not find cuda drivers"),
-    re.compile(r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized"),
-    re.compile(r"^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$"),
-    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
-)
-
-_installed = False
-_lock = threading.Lock()
 
 
-def is_known_noise(line: str) -> bool:
-    """True for a line of one of the harmless messages above."""
-    return any(pattern.search(line) for pattern in KNOWN_NOISE)
+def raw_logs() -> bool:
+    """True when ``GAN_COURSE_RAW_LOGS=1``: show every line, as TensorFlow prints it."""
+    return os.environ.get(RAW_ENV, "").strip() == "1"
 
 
-def hide_known_tensorflow_noise() -> bool:
-    """Install the filter on file descriptor 2 (once per process). Returns True when it is on."""
-    global _installed
-    with _lock:
-        if _installed:
-            return True
-        if os.environ.get(RAW_ENV) == "1" or "pytest" in sys.modules:
-            return False  # asked for raw logs; or inside pytest, which captures descriptor 2 itself
-        try:
-            sys.stderr.flush()
-            original = os.dup(2)
-            read_end, write_end = os.pipe()
-            os.dup2(write_end, 2)
-            os.close(write_end)
-        except OSError:
-            return False
-        thread = threading.Thread(target=_forward, args=(read_end, original), name="log-filter", daemon=True)
-        thread.start()
-        atexit.register(_drain, original, thread)
-        _installed = True
-        return True
+def quiet_tensorflow() -> bool:
+    """Turn off TensorFlow's grappler remapper, the source of the "remapper failed" line.
 
+    Call it before the first model trains: a training step traced earlier keeps the graph it was
+    optimised with. It loads TensorFlow (an explicit call, never an import, does that), changes
+    no file descriptor and starts no thread. Returns True when the remapper is now off, False
+    when ``GAN_COURSE_RAW_LOGS=1`` asked for TensorFlow's own behaviour and logs.
+    """
+    if raw_logs():
+        return False
+    import tensorflow as tf
 
-def _forward(read_end: int, original: int) -> None:
-    with os.fdopen(read_end, "rb", buffering=0) as pipe:
-        pending = b""
-        while chunk := pipe.read(65536):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                if not is_known_noise(line.decode("utf-8", "replace")):
-                    _write(original, line + b"\n")
-        if pending and not is_known_noise(pending.decode("utf-8", "replace")):
-            _write(original, pending)
-
-
-def _write(fd: int, data: bytes) -> None:
-    try:
-        while data:
-            data = data[os.write(fd, data):]
-    except OSError:
-        pass  # the destination is gone (a closed terminal): nothing left to show
-
-
-def _drain(original: int, thread: threading.Thread) -> None:
-    # At exit: put the original descriptor back, so the pipe's write end closes and the thread
-    # forwards what is left (a last traceback included) before the process ends.
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os.dup2(original, 2)
-    thread.join(timeout=5)
+    tf.config.optimizer.set_experimental_options({"remapping": False})
+    return True
