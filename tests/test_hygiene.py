@@ -1,10 +1,13 @@
 """Project hygiene: notebooks committed clean and in course order; imports without side effects."""
 
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -61,7 +64,7 @@ def test_code_uses_keras_3_not_tf_keras():
 
 
 IMPORT_EVERYTHING = """
-import os, random, socket, sys
+import os, random, socket, sys, threading
 import numpy as np
 calls = []
 def refuse(*args, **kwargs):
@@ -73,26 +76,49 @@ seed_calls = []
 random.seed = lambda *a, **k: seed_calls.append("random.seed")
 np.random.seed = lambda *a, **k: seed_calls.append("np.random.seed")
 np_state = np.random.get_state()[1].copy()
+
+def streams():  # what descriptors 0-2 point to, every open descriptor, and Python's threads
+    return ([tuple(os.fstat(fd))[:3] for fd in (0, 1, 2)], sorted(os.listdir("/proc/self/fd")),
+            sorted(t.name for t in threading.enumerate()))
+
+before = streams()
 import gan_course
 print("tensorflow loaded by the bare import:", "tensorflow" in sys.modules)
+print("bare import changed streams or threads:", streams() != before)
+import keras, tensorflow  # the libraries' own import-time work is theirs: compare after it
+changed = []
 import pkgutil, importlib
-for m in pkgutil.iter_modules(gan_course.__path__):
-    if m.name != "__main__":
-        importlib.import_module("gan_course." + m.name)
-import keras
+names = [m.name for m in pkgutil.walk_packages(gan_course.__path__, "gan_course.")]
+for name in names:
+    if name.rsplit(".", 1)[-1] != "__main__":
+        before = streams()
+        importlib.import_module(name)
+        if streams() != before:
+            changed.append(name)
+print("modules:", " ".join(names))
+print("modules that changed streams or threads:", changed)
 print("network calls:", len(calls))
 print("numpy seeded:", not (np.random.get_state()[1] == np_state).all())
 print("seed calls:", seed_calls)
 """
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/self/fd (Linux)")
 def test_importing_the_package_has_no_side_effects(tmp_path):
+    """Every module of every subpackage: no network, no seeding, no files, no thread, no rewired descriptor."""
     env = {"GAN_COURSE_OUTPUTS": str(tmp_path / "out"), "GAN_COURSE_CACHE": str(tmp_path / "cache"),
            "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING], capture_output=True, text=True,
                             env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "tensorflow loaded by the bare import: False" in result.stdout
+    assert "bare import changed streams or threads: False" in result.stdout
+    modules = result.stdout.split("modules: ", 1)[1].splitlines()[0].split()
+    package_files = [p for p in (ROOT / "gan_course").rglob("*.py") if p.name != "__init__.py"]
+    assert len(modules) >= len(package_files)  # every module of every subpackage was imported ...
+    assert {"gan_course.speed.precision", "gan_course.teaching.slides", "gan_course.zoo.stylegan",
+            "gan_course.bench.quality", "gan_course.data.mnist"} <= set(modules)  # ... the nested ones too
+    assert "modules that changed streams or threads: []" in result.stdout
     assert "network calls: 0" in result.stdout
     assert "numpy seeded: False" in result.stdout and "seed calls: []" in result.stdout
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
