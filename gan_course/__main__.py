@@ -1,6 +1,9 @@
+"""``python -m gan_course`` and the ``gan-course`` command: the core's CLI (``cli.main``), given the
+several-device placement of ``gan_course.speed`` from here, outside the core."""
+
 import sys
 
-from gan_course.cli import main
+from gan_course import cli
 
 
 def several_devices():
@@ -11,4 +14,9 @@ def several_devices():
     return distributed
 
 
-sys.exit(main(several_devices=several_devices))
+def main(argv=None) -> int:
+    return cli.main(argv, several_devices=several_devices)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -194,8 +194,9 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
 
 def main(argv=None, several_devices=None) -> int:
     """The command line. ``several_devices()`` returns the placement for ``--strategy mirrored`` and
-    ``multiworker`` (``gan_course.speed.distributed``): ``python -m gan_course`` passes it, so this
-    core module never imports ``gan_course.speed``; without it only ``--strategy default`` runs."""
+    ``multiworker`` (``gan_course.speed.distributed``): ``python -m gan_course`` and the ``gan-course``
+    command (``gan_course.__main__``) pass it, so this core module never imports ``gan_course.speed``;
+    without it only ``--strategy default`` runs."""
     parser = argparse.ArgumentParser(prog="python -m gan_course", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train the DCGAN on MNIST")
