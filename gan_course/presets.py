@@ -71,6 +71,13 @@ class Preset:
             )
         return by_preset[self.name]
 
+    @property
+    def few_steps(self) -> bool:
+        """True for ``smoke`` and under the step cap: runs so short that compiling their steps into
+        graphs (or XLA) costs more than it saves, so lessons run them eagerly. Shapes are the same
+        either way; graph and XLA compilation at full size is what such a run does not check."""
+        return self.name == "smoke" or self.step_cap is not None
+
     def steps(self, **by_preset):
         """How long a loop runs, chosen by preset like ``pick`` and shortened by the step cap:
         an int (steps, epochs, trials) becomes at most ``step_cap``; a list or tuple (seeds, a
