@@ -24,6 +24,7 @@ Public Kaggle datasets need no API key. Importing this module does no work.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -182,22 +183,38 @@ def offline_folder(name: str, count: int | None = None, verbose: bool = True) ->
         raise ValueError(f"count must be at least 1, got {count}")
     root = paths.cache_dir("datasets")
     prefix = _render_key(spec, 0)[:-1]  # "lego-v1-seed0-n"
-    existing = sorted(
-        (int(p.name[len(prefix):]), p) for p in root.glob(prefix + "*") if p.name[len(prefix):].isdigit()
-    )
-    for n, folder in existing:
-        if n >= count and renderers.folder_is_complete(folder, n):
-            return folder
-    folder = root / _render_key(spec, count)
-    if not renderers.folder_is_complete(folder, count):
-        if verbose:
-            print(f"Rendering {count:,} offline {spec.name} images into {folder} (once) ...")
-        images, labels = spec.render(count, spec.offline_seed)
-        renderers.write_image_folder(
-            images, labels, spec.class_names, folder,
-            meta={"dataset": spec.name, "renderer_version": renderers.RENDERER_VERSION, "seed": spec.offline_seed},
+    with _one_renderer(root / f".{prefix}.lock"):
+        existing = sorted(
+            (int(p.name[len(prefix):]), p) for p in root.glob(prefix + "*") if p.name[len(prefix):].isdigit()
         )
-    return folder
+        for n, folder in existing:
+            if n >= count and renderers.folder_is_complete(folder, n):
+                return folder
+        folder = root / _render_key(spec, count)
+        if not renderers.folder_is_complete(folder, count):
+            if verbose:
+                print(f"Rendering {count:,} offline {spec.name} images into {folder} (once) ...")
+            images, labels = spec.render(count, spec.offline_seed)
+            renderers.write_image_folder(
+                images, labels, spec.class_names, folder,
+                meta={"dataset": spec.name, "renderer_version": renderers.RENDERER_VERSION, "seed": spec.offline_seed},
+            )
+        return folder
+
+
+@contextlib.contextmanager
+def _one_renderer(lock_path: Path):
+    """One process at a time looks for and renders a dataset's offline folder; another one (a second
+    lesson, a test worker) waits here, then finds the finished folder instead of writing the same
+    files under the first one's feet. The operating system's lock: a killed process leaves none."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no waiting; one lesson at a time renders there
+        yield
+        return
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _kaggle_cache_root() -> Path:

@@ -182,6 +182,43 @@ def test_a_larger_complete_render_is_reused(small_registry):
     assert datasets.offline_folder("lego", count=12, verbose=False) == big
 
 
+_ASK_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from gan_course import datasets
+print("ready", flush=True)
+while not Path(sys.argv[1]).exists():
+    time.sleep(0.005)
+print(datasets.offline_folder("lego", count=200), flush=True)
+"""
+
+
+def test_two_processes_asking_at_once_render_the_folder_once(tmp_path):
+    """Two lessons (or two test workers) asking for the same offline folder at the same moment:
+    one renders it, the other waits and takes the finished folder (not both writing one folder)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GAN_COURSE_CACHE": str(tmp_path / "cache"), "GAN_COURSE_OFFLINE": "1"}
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", _ASK_AT_ONCE, str(go)], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    try:
+        for proc in procs:
+            assert proc.stdout.readline().strip() == "ready", proc.communicate(timeout=60)[1][-3000:]
+        go.touch()  # both look for the folder now
+        outs = [proc.communicate(timeout=300) for proc in procs]
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    assert all(proc.returncode == 0 for proc in procs), [err[-3000:] for _, err in outs]
+    printed = "".join(out for out, _ in outs)
+    assert printed.count("Rendering") == 1, printed
+    folders = {out.strip().splitlines()[-1] for out, _ in outs}
+    assert len(folders) == 1 and renderers.folder_is_complete(folders.pop(), 200)
+
+
 def test_load_dataset_batches_in_range(small_registry):
     ds, info = datasets.load_dataset("lego", 16, 8, max_images=24, verbose=False)
     batches = list(ds)
