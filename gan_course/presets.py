@@ -175,6 +175,9 @@ def get_preset(name: str | None = None, default: str = DEFAULT_PRESET) -> Preset
 def capped(preset: Preset, step_cap: int) -> Preset:
     """``preset`` with its step counts cut to ``step_cap`` and its sets to ``CAPPED_COUNT``;
     every field that sets a shape (width, latent size, batch size, grid) unchanged."""
-    max_images = CAPPED_COUNT if preset.max_images is None else min(preset.max_images, CAPPED_COUNT)
+    # Enough training images for one generator step of a WGAN at this batch size (n_critic = 5
+    # critic batches, lessons 03 and 04), so the cap never fails where the full preset would not.
+    floor = max(CAPPED_COUNT, 5 * preset.batch_size)
+    max_images = floor if preset.max_images is None else min(preset.max_images, floor)
     return preset.replace(epochs=min(preset.epochs, step_cap), max_images=max_images,
                           eval_samples=min(preset.eval_samples, CAPPED_COUNT), step_cap=step_cap)
