@@ -6,7 +6,8 @@ the learning rates of the two players (TTUR when they differ), dropout in D, a g
 DiffAugment, spectral normalisation in D and the R1 penalty. Every row of a comparison gets the
 same budget: the same number of generator updates on the same images with the same batch size.
 
-``AblationConfig`` holds everything that decides a run; ``run_trial`` trains and scores one,
+``AblationConfig`` holds everything that decides a run; ``recipes.build_dcgan`` builds it (as it
+builds every DCGAN of the course); ``run_trial`` trains and scores one,
 and is the ``trial=`` of ``experiments.run_sweep``, which caches each finished row in a
 JSON-lines file keyed by ``AblationConfig.key()`` (the same mechanism as lessons 04 and 05).
 Scoring defaults to the MNIST classifier (``metrics.score_generator`` against the images the
@@ -24,9 +25,9 @@ import time
 
 import numpy as np
 
-from gan_course import experiments
+from gan_course import experiments, recipes
 
-__all__ = ["AblationConfig", "build_gan", "train", "d_gradient_sq", "run_trial", "trial_stem", "GRID_SEED", "GRID_SIZE"]
+__all__ = ["AblationConfig", "train", "d_gradient_sq", "run_trial", "trial_stem", "GRID_SEED", "GRID_SIZE"]
 
 GRID_SEED, GRID_SIZE = 12345, 36  # the fixed noise every row's saved samples are drawn from
 
@@ -100,24 +101,6 @@ class AblationConfig:
         return dataclasses.replace(self, name=name, **changes)
 
 
-def build_gan(cfg: AblationConfig):
-    """The compiled ``training.DCGAN`` of ``cfg``: Keras' stock layers, Adam for each player."""
-    import keras
-
-    from gan_course import models, training
-
-    generator = models.dcgan_generator(cfg.latent_dim, cfg.image_shape, width=cfg.width, mapping=cfg.mapping)
-    discriminator = models.dcgan_discriminator(cfg.image_shape, width=cfg.width, dropout=cfg.dropout,
-                                               spectral_norm=cfg.spectral_norm, hidden=cfg.d_hidden)
-    gan = training.DCGAN(generator, discriminator, seed=cfg.seed, ema=cfg.ema, augment=cfg.augment,
-                         r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(cfg.d_learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2),
-        g_optimizer=keras.optimizers.Adam(cfg.g_learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2),
-    )
-    return gan
-
-
 def train(cfg: AblationConfig, images, n_log: int = 10, verbose: int = 0):
     """Seed, build and train ``cfg`` for ``cfg.steps`` generator updates on ``images``.
 
@@ -132,7 +115,7 @@ def train(cfg: AblationConfig, images, n_log: int = 10, verbose: int = 0):
     if len(images) < cfg.batch_size:
         raise ValueError(f"{len(images)} images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
     keras.utils.set_random_seed(cfg.seed)  # the same start for every row of a seed
-    gan = build_gan(cfg)
+    gan = recipes.build_dcgan(cfg)  # image shape, seed, switches and both Adams from cfg
     gan.run_eagerly = cfg.eager
     dataset = (
         tf.data.Dataset.from_tensor_slices(np.asarray(images, np.float32)).cache()

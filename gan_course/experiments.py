@@ -7,8 +7,8 @@ digits. A **sweep** is a list of trials; each finished trial is appended as one 
 results file, so an interrupted sweep resumes where it stopped instead of training again.
 
 The networks are the DCGAN of ``gan_course.models`` with the switches a sweep needs (batch norm
-on/off, extra stride-1 blocks for depth, kernel size, dropout); with the defaults they are the
-same networks as ``models.dcgan_generator`` / ``models.dcgan_discriminator``.
+on/off, extra stride-1 blocks for depth, kernel size, dropout), built by ``recipes.build_dcgan``
+like every other DCGAN of the course; with the defaults they are lesson 01's networks.
 
 ``run_sweep`` takes any trial function (``trial=``) and any configuration with ``key()``,
 ``name`` and ``seed``: lesson 04 runs its zoo through it (``zoo.compare.ZooConfig``).
@@ -29,8 +29,6 @@ import numpy as np
 __all__ = [
     "TrialConfig",
     "variant",
-    "sweep_generator",
-    "sweep_discriminator",
     "run_trial",
     "trial_stem",
     "save_trial_outputs",
@@ -102,77 +100,6 @@ def variant(base: TrialConfig, name: str, factor: str | None = None, **changes) 
     return dataclasses.replace(base, name=name, factor=factor or name, **changes)
 
 
-# --------------------------------------------------------------------------- networks
-
-
-def sweep_generator(cfg: TrialConfig, image_shape=(28, 28, 1)):
-    """The DCGAN generator of ``models.dcgan_generator`` with the sweep's switches."""
-    import keras
-    from keras import layers
-
-    from gan_course.models import dcgan_init, default_upsamplings, initial_size
-
-    h, w, channels = image_shape
-    n = default_upsamplings(min(h, w))
-    h0, w0 = initial_size(h, n), initial_size(w, n)
-    filters0 = cfg.width * 2 ** (n - 1)
-
-    def norm_act(x):
-        if cfg.batch_norm:
-            x = layers.BatchNormalization(gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))(x)
-        return layers.ReLU()(x)
-
-    z = keras.Input(shape=(cfg.latent_dim,), name="z")
-    # Without batch norm the layer needs its own bias; with it, beta plays that role.
-    x = layers.Dense(h0 * w0 * filters0, use_bias=not cfg.batch_norm, kernel_initializer=dcgan_init())(z)
-    x = norm_act(layers.Reshape((h0, w0, filters0))(x))
-    for i in range(n):
-        last = i == n - 1
-        filters = channels if last else cfg.width * 2 ** (n - 2 - i)
-        x = layers.Conv2DTranspose(
-            filters, cfg.kernel_size, strides=2, padding="same",
-            use_bias=last or not cfg.batch_norm, kernel_initializer=dcgan_init(),
-        )(x)
-        if last:
-            x = layers.Activation("tanh", name="image")(x)
-            break
-        x = norm_act(x)
-        for _ in range(cfg.extra_blocks):  # depth: same size, same filters
-            x = layers.Conv2D(filters, cfg.kernel_size, padding="same", use_bias=not cfg.batch_norm,
-                              kernel_initializer=dcgan_init())(x)
-            x = norm_act(x)
-    return keras.Model(z, x, name="generator")
-
-
-def sweep_discriminator(cfg: TrialConfig, image_shape=(28, 28, 1)):
-    """The DCGAN discriminator of ``models.dcgan_discriminator`` with the sweep's switches."""
-    import keras
-    from keras import layers
-
-    from gan_course.models import dcgan_init, default_upsamplings
-
-    n = default_upsamplings(min(image_shape[:2]))
-
-    def block(x, filters, strides, normalise):
-        x = layers.Conv2D(filters, cfg.kernel_size, strides=strides, padding="same",
-                          use_bias=not normalise, kernel_initializer=dcgan_init())(x)
-        if normalise:
-            x = layers.BatchNormalization(gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02))(x)
-        x = layers.LeakyReLU(negative_slope=0.2)(x)
-        return layers.Dropout(cfg.dropout)(x) if cfg.dropout else x
-
-    image = keras.Input(shape=tuple(image_shape), name="image")
-    x = image
-    for i in range(n):
-        # DCGAN: no batch norm on the input layer.
-        x = block(x, cfg.width * 2**i, 2, cfg.batch_norm and i > 0)
-        for _ in range(cfg.extra_blocks):
-            x = block(x, cfg.width * 2**i, 1, cfg.batch_norm)
-    x = layers.Flatten()(x)
-    logit = layers.Dense(1, kernel_initializer=dcgan_init(), name="logit")(x)
-    return keras.Model(image, logit, name="discriminator")
-
-
 # --------------------------------------------------------------------------- one trial
 
 
@@ -188,17 +115,13 @@ def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | N
     """
     import keras
 
-    from gan_course import data, metrics, training
+    from gan_course import data, metrics, recipes
 
     images = train_images if cfg.max_images is None else train_images[: cfg.max_images]
     if len(images) < cfg.batch_size:
         raise ValueError(f"{len(images)} training images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
     keras.utils.set_random_seed(cfg.seed)
-    gan = training.DCGAN(sweep_generator(cfg), sweep_discriminator(cfg), real_label=cfg.real_label, seed=cfg.seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(cfg.d_learning_rate, beta_1=cfg.beta_1),
-        g_optimizer=keras.optimizers.Adam(cfg.g_learning_rate, beta_1=cfg.beta_1),
-    )
+    gan = recipes.build_dcgan(cfg)  # the seed, the switches, real_label and the two Adams come from cfg
     dataset = data.make_dataset(images, cfg.batch_size, seed=cfg.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     history = gan.fit(dataset, epochs=cfg.epochs, verbose=2 if verbose else 0).history

@@ -100,6 +100,11 @@ def image_hw(image_shape) -> tuple[int, int, int]:
     return h, w, c
 
 
+def _check_blocks(extra_blocks) -> None:
+    if int(extra_blocks) != extra_blocks or extra_blocks < 0:
+        raise ValueError(f"extra_blocks is a number of stride-1 blocks per stage (0 for none), not {extra_blocks!r}")
+
+
 def dcgan_generator(
     latent_dim: int = 100,
     image_shape=(28, 28, 1),
@@ -110,6 +115,8 @@ def dcgan_generator(
     name: str = "generator",
     mapping: int = 0,
     mapping_width: int = 128,
+    use_batch_norm: bool = True,
+    extra_blocks: int = 0,
 ) -> keras.Model:
     """A DCGAN generator: z (latent_dim,) -> image ``image_shape`` in [-1, 1].
 
@@ -130,11 +137,17 @@ def dcgan_generator(
             non-linear layers can fold z so that less of it lands between them. Lesson 06's
             ``zoo.stylegan.mapping_network`` is the full version (pixel norm, He init, no linear w);
             this plain one is what the fast recipe measured best.
+        use_batch_norm: batch norm after every hidden layer (the DCGAN rule, the default);
+            ``False`` leaves it out, and the layers it followed get a bias of their own.
+        extra_blocks: stride-1 Conv2D + batch norm + ReLU blocks (same size, same filters) after
+            each hidden up-sampling block: depth without a larger image (lesson 05's sweep). The
+            number of stride-2 stages is ``n_upsamplings``.
     """
     if upsampling not in {"transpose", "upsample"}:
         raise ValueError(f"upsampling must be 'transpose' or 'upsample', not {upsampling!r}")
     if int(mapping) != mapping or mapping < 0:
         raise ValueError(f"mapping is a number of layers (0 for none), not {mapping!r}")
+    _check_blocks(extra_blocks)
     h, w, channels = image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_upsamplings is None else n_upsamplings
     if n < 1:
@@ -149,25 +162,33 @@ def dcgan_generator(
         x = layers.LeakyReLU(negative_slope=0.2)(x)
     if mapping:
         x = layers.Dense(latent_dim, name="w")(x)  # the mapped latent, StyleGAN's w, as long as z
-    x = layers.Dense(h0 * w0 * filters0, use_bias=False, kernel_initializer=dcgan_init())(x)
-    x = layers.Reshape((h0, w0, filters0))(x)
-    x = batch_norm()(x)
-    x = layers.ReLU()(x)
+    # A bias before batch norm is cancelled by its mean subtraction: only a layer without one has a bias.
+    bias = not use_batch_norm
+
+    def norm_relu(x):
+        return layers.ReLU()(batch_norm()(x) if use_batch_norm else x)
+
+    x = layers.Dense(h0 * w0 * filters0, use_bias=bias, kernel_initializer=dcgan_init())(x)
+    x = norm_relu(layers.Reshape((h0, w0, filters0))(x))
     for i in range(n):
         last = i == n - 1
         filters = channels if last else width * 2 ** (n - 2 - i)
         if upsampling == "transpose":
             x = layers.Conv2DTranspose(
-                filters, kernel_size, strides=2, padding="same", use_bias=last, kernel_initializer=dcgan_init()
+                filters, kernel_size, strides=2, padding="same", use_bias=last or bias,
+                kernel_initializer=dcgan_init()
             )(x)
         else:
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
-            x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=last, kernel_initializer=dcgan_init())(x)
+            x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=last or bias,
+                              kernel_initializer=dcgan_init())(x)
         if last:
             x = layers.Activation("tanh", name="image", dtype="float32")(x)
-        else:
-            x = batch_norm()(x)
-            x = layers.ReLU()(x)
+            break
+        x = norm_relu(x)
+        for _ in range(extra_blocks):  # depth at the same size: same filters, stride 1
+            x = norm_relu(layers.Conv2D(filters, kernel_size, padding="same", use_bias=bias,
+                                        kernel_initializer=dcgan_init())(x))
     model = keras.Model(z, x, name=name)
     if tuple(model.output_shape[1:]) != (h, w, channels):  # guard against a wrong rule above
         raise ValueError(f"Generator makes {model.output_shape[1:]}, expected {(h, w, channels)}")
@@ -205,6 +226,8 @@ def dcgan_discriminator(
     name: str = "discriminator",
     spectral_norm: bool = False,
     hidden: int = 0,
+    use_batch_norm: bool = True,
+    extra_blocks: int = 0,
 ) -> keras.Model:
     """A DCGAN discriminator: image -> one logit (no sigmoid: the loss applies it stably).
 
@@ -224,31 +247,43 @@ def dcgan_discriminator(
     10x10 pixels, and without the hidden layer all D does with the whole digit is one weighted
     sum of patch features. With it, D can judge how the strokes fit together (is the loop
     closed? is it a 2 or a 7?), and tells G about it.
+
+    ``use_batch_norm=False`` leaves batch norm out everywhere (each conv then has a bias);
+    ``extra_blocks`` adds that many stride-1 blocks (same filters, batch norm, dropout, LeakyReLU)
+    after each stride-2 block, the generator's ``extra_blocks`` mirrored; the number of stride-2
+    blocks is ``n_downsamplings``.
     """
     if int(hidden) != hidden or hidden < 0:
         raise ValueError(f"hidden is the size of a Dense layer (0 for none), not {hidden!r}")
+    _check_blocks(extra_blocks)
     h, w, _ = image_hw(image_shape)
     n = default_upsamplings(min(h, w)) if n_downsamplings is None else n_downsamplings
     initial_size(h, n), initial_size(w, n)  # same divisibility rule as the generator
 
-    image = keras.Input(shape=tuple(image_shape), name="image")
-    x = image
-    for i in range(n):
-        normalised = i > 0 and not spectral_norm  # DCGAN: no batch norm on the discriminator's input layer
+    def block(x, filters, strides, normalised):
         # A bias before batch norm is cancelled by its mean subtraction, so only layers without it have one.
         conv = layers.Conv2D(
-            width * 2**i, kernel_size, strides=2, padding="same", use_bias=not normalised,
+            filters, kernel_size, strides=strides, padding="same", use_bias=not normalised,
             kernel_initializer=dcgan_init()
         )
         x = spectral_norm_layer(conv, spectral_norm)(x)
         if normalised:
             x = batch_norm()(x)
         # Dropout before LeakyReLU gives the same numbers as after (LeakyReLU(m x) = m LeakyReLU(x)
-        # for a mask value m >= 0); in this order TensorFlow's graph optimiser does not trip over
-        # the first block's Conv2D + BiasAdd + LeakyReLU ("remapper failed" in the log).
+        # for a mask value m >= 0: LeakyReLU is positively homogeneous and maps 0 to 0); in this
+        # order TensorFlow's graph optimiser does not trip over the first block's
+        # Conv2D + BiasAdd + LeakyReLU ("remapper failed" in the log).
         if dropout:
             x = layers.Dropout(dropout)(x)
-        x = layers.LeakyReLU(negative_slope=0.2)(x)
+        return layers.LeakyReLU(negative_slope=0.2)(x)
+
+    normalise = use_batch_norm and not spectral_norm
+    image = keras.Input(shape=tuple(image_shape), name="image")
+    x = image
+    for i in range(n):
+        x = block(x, width * 2**i, 2, normalise and i > 0)  # DCGAN: no batch norm on the input layer
+        for _ in range(extra_blocks):  # depth at the same size: same filters, stride 1
+            x = block(x, width * 2**i, 1, normalise)
     x = layers.Flatten()(x)
     if hidden:
         # Keras' default (Glorot) initialisation, like the mapping layers: the runs measured it so.

@@ -96,11 +96,24 @@ def recipe(preset=None, name: str = "fast", **changes) -> Recipe:
     return base.replace(**changes)
 
 
-def build_dcgan(r: Recipe, image_shape=(28, 28, 1), seed: int | None = 0, precision: str = "off"):
-    """A compiled ``training.DCGAN`` built and set up as recipe ``r`` says (stock Keras layers).
+def build_dcgan(cfg, image_shape=None, seed=None, precision: str = "off"):
+    """The compiled ``training.DCGAN`` a run configuration describes: the one place the course
+    turns a configuration into a DCGAN (``make train``, the recipes, lesson 05's sweeps and
+    lesson 07's ablation all build through it), with Keras' stock layers and Adam for each player.
 
-    ``precision`` is a preset's setting (``"off"``, ``"auto"`` or a Keras policy name) for the two
-    networks; see ``gan_course.precision``. Call it inside ``strategy.scope()`` to train on
+    ``cfg`` is any configuration with the fields below (a ``Recipe``, an
+    ``experiments.TrialConfig``, an ``ablation.AblationConfig``); a field it does not have takes
+    the default of ``models.dcgan_generator`` / ``dcgan_discriminator`` or ``training.DCGAN``:
+
+    - networks: ``latent_dim``, ``width``, ``kernel_size``, ``batch_norm`` (on/off in both),
+      ``extra_blocks`` (stride-1 blocks per stage), ``dropout`` (in D), ``mapping`` (G),
+      ``d_hidden`` and ``spectral_norm`` (D);
+    - training: ``learning_rate`` (both players) or ``g_learning_rate`` / ``d_learning_rate``,
+      ``beta_1``, ``beta_2``, ``ema``, ``augment``, ``r1_gamma``, ``r1_every``, ``real_label``.
+
+    ``image_shape`` and ``seed`` default to the configuration's own (else 28x28x1 and 0).
+    ``precision`` is a preset's setting (``"off"``, ``"auto"`` or a Keras policy name) for the
+    two networks; see ``gan_course.precision``. Call it inside ``strategy.scope()`` to train on
     several devices.
     """
     import keras
@@ -108,12 +121,27 @@ def build_dcgan(r: Recipe, image_shape=(28, 28, 1), seed: int | None = 0, precis
     from gan_course import models, training
     from gan_course.precision import precision as dtype_policy
 
+    def get(field, default):
+        return getattr(cfg, field, default)
+
+    image_shape = get("image_shape", (28, 28, 1)) if image_shape is None else image_shape
+    seed = get("seed", 0) if seed is None else seed
+    width, kernel_size = get("width", 64), get("kernel_size", 4)
+    use_batch_norm, extra_blocks = get("batch_norm", True), get("extra_blocks", 0)
     with dtype_policy(precision):  # models keep the policy they are built with
-        generator = models.dcgan_generator(r.latent_dim, image_shape, width=r.width, mapping=r.mapping)
-        discriminator = models.dcgan_discriminator(image_shape, width=r.width, dropout=r.dropout, hidden=r.d_hidden)
-    gan = training.DCGAN(generator, discriminator, seed=seed, ema=r.ema, r1_gamma=r.r1_gamma, r1_every=r.r1_every)
+        generator = models.dcgan_generator(cfg.latent_dim, image_shape, width=width, kernel_size=kernel_size,
+                                           mapping=get("mapping", 0), use_batch_norm=use_batch_norm,
+                                           extra_blocks=extra_blocks)
+        discriminator = models.dcgan_discriminator(image_shape, width=width, kernel_size=kernel_size,
+                                                   dropout=get("dropout", 0.3), spectral_norm=get("spectral_norm", False),
+                                                   hidden=get("d_hidden", 0), use_batch_norm=use_batch_norm,
+                                                   extra_blocks=extra_blocks)
+    gan = training.DCGAN(generator, discriminator, seed=seed, real_label=get("real_label", 1.0), ema=get("ema", None),
+                         augment=get("augment", None), r1_gamma=get("r1_gamma", 0.0), r1_every=get("r1_every", 1))
+    learning_rate = get("learning_rate", 2e-4)
+    betas = dict(beta_1=get("beta_1", 0.5), beta_2=get("beta_2", 0.999))
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(r.learning_rate, beta_1=r.beta_1),
-        g_optimizer=keras.optimizers.Adam(r.learning_rate, beta_1=r.beta_1),
+        d_optimizer=keras.optimizers.Adam(get("d_learning_rate", learning_rate), **betas),
+        g_optimizer=keras.optimizers.Adam(get("g_learning_rate", learning_rate), **betas),
     )
     return gan

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import pytest
 
-from gan_course import ablation, experiments, metrics
+from gan_course import ablation, experiments, metrics, recipes
 from gan_course.ablation import AblationConfig
 
 TINY = dict(steps=2, batch_size=4, latent_dim=8, width=4, n_eval=20, eager=True)
@@ -40,11 +40,11 @@ def test_config_key_changes_with_every_setting_and_bad_values_fail():
         base.replace("typo", learning_rate=1e-3)
 
 
-def test_build_gan_switches_each_stabiliser_on():
+def test_build_dcgan_switches_each_stabiliser_on():
     cfg = AblationConfig("all", g_learning_rate=1e-4, d_learning_rate=4e-4, dropout=0.0, ema=0.99,
                          augment="translation,cutout", spectral_norm=True, r1_gamma=0.5, r1_every=4, mapping=1,
                          d_hidden=8, **TINY)
-    gan = ablation.build_gan(cfg)
+    gan = recipes.build_dcgan(cfg)
     assert gan.ema is not None and gan.sampling_generator is gan.ema.average
     assert gan.augment == "translation,cutout" and gan.r1_gamma == 0.5 and gan.r1_every == 4
     assert any("spectral_normalization" in layer.name for layer in gan.discriminator.layers)
@@ -53,8 +53,11 @@ def test_build_gan_switches_each_stabiliser_on():
     assert [layer.units for layer in inner if layer.name == "hidden"] == [8]
     assert float(gan.d_optimizer.learning_rate) == pytest.approx(4e-4)
     assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4)
-    plain = ablation.build_gan(AblationConfig("plain", **TINY))
+    plain = recipes.build_dcgan(AblationConfig("plain", **TINY))
     assert plain.ema is None and plain.augment is None and plain.r1_gamma == 0.0 and plain.r1_every == 1
+    small = recipes.build_dcgan(AblationConfig("16px", image_shape=(16, 16, 1), beta_2=0.9, **TINY))
+    assert small.generator.output_shape == (None, 16, 16, 1) and small.discriminator.input_shape == (None, 16, 16, 1)
+    assert float(small.d_optimizer.beta_2) == pytest.approx(0.9) and float(small.g_optimizer.beta_2) == pytest.approx(0.9)
 
 
 def test_a_real_tiny_mnist_trial_saves_row_samples_and_model(tmp_path):

@@ -2,10 +2,11 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
-from gan_course import experiments, models
+from gan_course import experiments, models, recipes
 from gan_course.experiments import TrialConfig, variant
 
 TINY = TrialConfig(width=4, latent_dim=8, batch_size=32, epochs=1, max_images=64, eval_samples=50)
@@ -21,26 +22,47 @@ def test_variant_changes_one_field_and_refuses_typos():
         variant(TINY, "bad", dropout=1.5)
 
 
+def _networks(cfg):
+    gan = recipes.build_dcgan(cfg)  # what run_trial trains
+    return gan.generator, gan.discriminator
+
+
 def test_default_networks_are_lesson_01s():
-    cfg = TrialConfig(width=8, latent_dim=16)
-    assert experiments.sweep_generator(cfg).count_params() == models.dcgan_generator(16, (28, 28, 1), width=8).count_params()
-    assert experiments.sweep_discriminator(cfg).count_params() == models.dcgan_discriminator((28, 28, 1), width=8).count_params()
+    g, d = _networks(TrialConfig(width=8, latent_dim=16))
+    for built, lesson_01 in ((g, models.dcgan_generator(16, (28, 28, 1), width=8)),
+                             (d, models.dcgan_discriminator((28, 28, 1), width=8))):
+        assert built.count_params() == lesson_01.count_params()
+        assert [type(l).__name__ for l in built.layers] == [type(l).__name__ for l in lesson_01.layers]
 
 
 def test_switches_change_the_networks():
     def layer_types(model):
         return [type(layer).__name__ for layer in model.layers]
 
-    no_bn = variant(TINY, "bn off", batch_norm=False)
-    assert "BatchNormalization" not in layer_types(experiments.sweep_generator(no_bn))
-    assert "BatchNormalization" not in layer_types(experiments.sweep_discriminator(no_bn))
-    assert "Dropout" not in layer_types(experiments.sweep_discriminator(variant(TINY, "d0", dropout=0.0)))
-    deep = variant(TINY, "deep", extra_blocks=1)
-    assert layer_types(experiments.sweep_generator(deep)).count("Conv2D") == 1
-    assert layer_types(experiments.sweep_discriminator(deep)).count("Conv2D") == 4
-    k5 = experiments.sweep_generator(variant(TINY, "k5", kernel_size=5))
+    for net in _networks(variant(TINY, "bn off", batch_norm=False)):
+        assert "BatchNormalization" not in layer_types(net)
+    assert "Dropout" not in layer_types(_networks(variant(TINY, "d0", dropout=0.0))[1])
+    g, d = _networks(variant(TINY, "deep", extra_blocks=1))
+    assert layer_types(g).count("Conv2D") == 1
+    assert layer_types(d).count("Conv2D") == 4
+    k5 = _networks(variant(TINY, "k5", kernel_size=5))[0]
     assert k5.output_shape == (None, 28, 28, 1)
     assert any(getattr(layer, "kernel_size", None) == (5, 5) for layer in k5.layers)
+
+
+def test_trial_settings_reach_the_gan_and_batch_norm_syncs_under_a_strategy():
+    import tensorflow as tf
+
+    cfg = variant(TINY, "all", real_label=0.9, g_learning_rate=1e-4, d_learning_rate=8e-4, beta_1=0.0, seed=3,
+                  extra_blocks=1)
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        gan = recipes.build_dcgan(cfg)
+    assert gan.real_label == 0.9 and gan.latent_dim == TINY.latent_dim
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(8e-4)
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-4) and float(gan.g_optimizer.beta_1) == 0.0
+    norms = [l for net in (gan.generator, gan.discriminator) for l in net.layers
+             if isinstance(l, keras.layers.BatchNormalization)]
+    assert len(norms) == 6 and all(n.synchronized for n in norms)  # models.batch_norm, as in every DCGAN
 
 
 @pytest.fixture(scope="module")

@@ -114,3 +114,59 @@ def test_hidden_layer_before_the_discriminators_logit(seeded):
     sn = models.dcgan_discriminator((28, 28, 1), width=8, hidden=32, spectral_norm=True)
     assert sum(isinstance(lyr, layers.SpectralNormalization) for lyr in sn.layers) == 4  # 2 convs, hidden, logit
     assert models.dcgan_discriminator((28, 28, 1), width=8).count_params() + 7 * 7 * 16 * 31 + 32 + 32 == d.count_params()  # logit 784 -> 32 inputs
+
+
+def _layer_types(model):
+    return [type(lyr).__name__ for lyr in model.layers]
+
+
+def test_default_networks_keep_their_layers_and_parameter_counts():
+    """The sweep options default to lesson 01's networks, layer for layer (counts worked out by hand)."""
+    g = models.dcgan_generator(latent_dim=8, image_shape=(28, 28, 1), width=4)
+    # Dense 8 -> 7*7*8 (no bias) | BN(8) | ConvT 8 -> 4, 4x4 (no bias) | BN(4) | ConvT 4 -> 1 (+ bias)
+    assert g.count_params() == 8 * 392 + 4 * 8 + 16 * 8 * 4 + 4 * 4 + (16 * 4 + 1) == 3761
+    assert _layer_types(g) == ["InputLayer", "Dense", "Reshape", "BatchNormalization", "ReLU", "Conv2DTranspose",
+                               "BatchNormalization", "ReLU", "Conv2DTranspose", "Activation"]
+    d = models.dcgan_discriminator((28, 28, 1), width=4)
+    # Conv 1 -> 4 (+ bias) | Conv 4 -> 8 (no bias) | BN(8) | Dense 7*7*8 -> 1
+    assert d.count_params() == (16 * 4 + 4) + 16 * 4 * 8 + 4 * 8 + (392 + 1) == 1005
+    assert _layer_types(d) == ["InputLayer", "Conv2D", "Dropout", "LeakyReLU", "Conv2D", "BatchNormalization",
+                               "Dropout", "LeakyReLU", "Flatten", "Dense"]
+
+
+def test_extra_blocks_add_stride_1_blocks_after_each_stage():
+    g = models.dcgan_generator(latent_dim=8, image_shape=(28, 28, 1), width=4, extra_blocks=1)
+    assert g.count_params() == 3761 + 16 * 4 * 4 + 4 * 4  # one Conv 4 -> 4 (no bias) + BN(4) after the hidden stage
+    convs = [lyr for lyr in g.layers if isinstance(lyr, (layers.Conv2D, layers.Conv2DTranspose))]
+    assert [(type(c).__name__, c.strides) for c in convs] == [
+        ("Conv2DTranspose", (2, 2)), ("Conv2D", (1, 1)), ("Conv2DTranspose", (2, 2))]  # not after the image layer
+    assert g.output_shape == (None, 28, 28, 1)
+    d = models.dcgan_discriminator((28, 28, 1), width=4, extra_blocks=1)
+    # + Conv 4 -> 4 + BN(4) after stage 1, Conv 8 -> 8 + BN(8) after stage 2 (batch norm in every stride-1 block)
+    assert d.count_params() == 1005 + (16 * 16 + 16) + (16 * 64 + 32) == 2333
+    assert [c.strides for c in d.layers if isinstance(c, layers.Conv2D)] == [(2, 2), (1, 1), (2, 2), (1, 1)]
+    assert _layer_types(d).count("BatchNormalization") == 3 and _layer_types(d).count("Dropout") == 4
+    with pytest.raises(ValueError, match="extra_blocks"):
+        models.dcgan_generator(latent_dim=8, width=4, extra_blocks=-1)
+
+
+def test_batch_norm_off_gives_each_layer_its_own_bias():
+    g = models.dcgan_generator(latent_dim=8, image_shape=(28, 28, 1), width=4, use_batch_norm=False)
+    assert "BatchNormalization" not in _layer_types(g)
+    assert g.count_params() == 3761 - (4 * 8 + 4 * 4) + 392 + 4  # no BN; Dense and the hidden ConvT get biases
+    d = models.dcgan_discriminator((28, 28, 1), width=4, use_batch_norm=False)
+    assert "BatchNormalization" not in _layer_types(d)
+    assert d.count_params() == 1005 - 4 * 8 + 8 == 981
+    deep = models.dcgan_discriminator((28, 28, 1), width=4, use_batch_norm=False, extra_blocks=1, dropout=0.0)
+    assert deep.count_params() == 981 + (16 * 16 + 4) + (16 * 64 + 8) and "Dropout" not in _layer_types(deep)
+
+
+def test_batch_norm_is_synchronised_under_a_strategy():
+    """Every switch builds through models.batch_norm, so a strategy gets synchronised statistics."""
+    import tensorflow as tf
+
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        nets = [models.dcgan_generator(8, (28, 28, 1), width=4, extra_blocks=1),
+                models.dcgan_discriminator((28, 28, 1), width=4, extra_blocks=1)]
+    norms = [lyr for net in nets for lyr in net.layers if isinstance(lyr, layers.BatchNormalization)]
+    assert len(norms) == 3 + 3 and all(n.synchronized for n in norms)
