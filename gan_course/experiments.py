@@ -122,6 +122,8 @@ def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | N
         raise ValueError(f"{len(images)} training images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
     keras.utils.set_random_seed(cfg.seed)
     gan = recipes.build_dcgan(cfg)  # the seed, the switches, real_label and the two Adams come from cfg
+    # (D drops before its LeakyReLU, as models does: the same function as after it, since LeakyReLU is
+    # positively homogeneous and maps 0 to 0, so rows cached from the sweep's earlier builders stay valid.)
     dataset = data.make_dataset(images, cfg.batch_size, seed=cfg.seed)
     start, cpu_start = time.perf_counter(), time.process_time()
     history = gan.fit(dataset, epochs=cfg.epochs, verbose=2 if verbose else 0).history
