@@ -18,9 +18,15 @@ says which gaps between groups are larger than their spread over seeds.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
+import hashlib
+import inspect
 import json
 import math
+import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -33,6 +39,7 @@ __all__ = [
     "trial_stem",
     "save_trial_outputs",
     "run_sweep",
+    "code_digest",
     "load_results",
     "summarise",
     "pairwise_differences",
@@ -183,6 +190,168 @@ def save_trial_outputs(stem: str, generator, latent_dim: int, samples_dir=None, 
             net.save(Path(models_dir) / f"{stem}_{name}.keras")
 
 
+# --------------------------------------------------------------------------- code digests
+
+_PACKAGE = "gan_course"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of package module ``name`` (``gan_course.zoo.compare``), or None."""
+    if name != _PACKAGE and not name.startswith(_PACKAGE + "."):
+        return None
+    base = _PACKAGE_DIR.joinpath(*name.split(".")[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _code_text(source: str) -> str:
+    """What a piece of source *does*: its syntax tree without docstrings, comments or line numbers,
+    so that editing prose or moving code does not count as a change (the raw text if it does not parse)."""
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:  # e.g. a lambda cut out of the middle of a line
+        return source.strip()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def _imported_modules(name: str, tree: ast.AST) -> set[str]:
+    """The ``gan_course`` modules that module ``name`` imports anywhere (functions' own imports included)."""
+    package = name if _module_file(name).name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                base = f"{parent}.{base}".rstrip(".")
+            for alias in node.names:  # `from gan_course import data`: data is a module, not an attribute
+                sub = f"{base}.{alias.name}"
+                found.add(sub if _module_file(sub) else base)
+    return {m for m in found if _module_file(m)}
+
+
+def _roots(obj, modules: set[str], sources: dict[str, str], seen: set[int]) -> None:
+    """Add what running ``obj`` can use: its package module, or (for a function or class defined
+    elsewhere, e.g. in a notebook cell) its own source and the globals its code names."""
+    if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float, bool, Path)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, functools.partial):
+        for part in (obj.func, *obj.args, *obj.keywords.values()):
+            _roots(part, modules, sources, seen)
+        return
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        for part in obj:
+            _roots(part, modules, sources, seen)
+        return
+    if isinstance(obj, dict):
+        for part in obj.values():
+            _roots(part, modules, sources, seen)
+        return
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        _roots(type(obj), modules, sources, seen)
+        for field in dataclasses.fields(obj):
+            _roots(getattr(obj, field.name), modules, sources, seen)
+        return
+    if inspect.ismethod(obj):  # e.g. scorer.score_generator: the method's class and function
+        _roots(type(obj.__self__), modules, sources, seen)
+        _roots(obj.__func__, modules, sources, seen)
+        return
+    if inspect.ismodule(obj):
+        if _module_file(obj.__name__):
+            modules.add(obj.__name__)
+        return
+    if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+        return
+    module = getattr(obj, "__module__", None) or ""
+    if _module_file(module):
+        modules.add(module)
+        return
+    home = getattr(sys.modules.get(module), "__file__", None) or ""
+    if module.split(".")[0] in sys.stdlib_module_names or "-packages" in home:  # a library, not course code
+        return
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError):  # no source to read (e.g. a compiled extension): its name stands for it
+        source = f"{module}.{getattr(obj, '__qualname__', obj)}"
+    sources[f"{module}.{getattr(obj, '__qualname__', '?')}"] = _code_text(source)
+    if inspect.isfunction(obj):  # follow the globals its code names: helpers, losses, package modules
+        codes, names = [obj.__code__], set()
+        while codes:
+            code = codes.pop()
+            names.update(code.co_names)
+            codes.extend(c for c in code.co_consts if inspect.iscode(c))
+        for name in sorted(names):
+            if name in obj.__globals__:
+                _roots(obj.__globals__[name], modules, sources, seen)
+
+
+def code_modules(trial, configs=()) -> tuple[list[str], dict[str, str]]:
+    """The package modules a sweep's trials can run, and the source of the functions and classes from
+    outside the package that they use: see ``code_digest``."""
+    modules, sources, seen = set(), {}, set()
+    _roots(trial, modules, sources, seen)
+    for cfg in configs:
+        _roots(cfg, modules, sources, seen)
+    todo = sorted(modules)
+    while todo:
+        name = todo.pop()
+        for sub in _imported_modules(name, ast.parse(_module_file(name).read_text())):
+            if sub not in modules:
+                modules.add(sub)
+                todo.append(sub)
+    return sorted(modules), sources
+
+
+def code_digest(trial, configs=()) -> str:
+    """A 12-character digest of the code that ``trial`` runs on ``configs``, for the sweep cache.
+
+    It covers (1) every ``gan_course`` module that the trial function and the functions and
+    classes in the configurations' fields live in, and every ``gan_course`` module those import,
+    transitively (``import`` statements found with ``ast``, inside functions too), and (2) the
+    source of each function or class from outside the package (a notebook cell, a script, a test
+    module) that the trial or a configuration carries, e.g. a loss function as a configuration
+    field, and of the functions and classes its code names as globals, transitively
+    (``inspect.getsource``, which reads notebook cells through IPython's line cache). Each source
+    counts as its syntax tree without docstrings and comments, so editing prose or blank lines keeps
+    the cache; any change to what the code does, however small, gives a new digest. Libraries
+    (Keras, TensorFlow, NumPy) are not covered: a new library version keeps the cache. An edited
+    package module counts once it is imported again (restart the kernel after editing the package).
+    """
+    modules, sources = code_modules(trial, configs)
+    h = hashlib.sha256()
+    for name in modules:
+        h.update(f"module {name}\n{_code_text(_module_file(name).read_text())}\n".encode())
+    for name in sorted(sources):
+        h.update(f"source {name}\n{sources[name]}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def _sweep_digests(trial, configs) -> list[str]:
+    """``code_digest(trial, [cfg])`` for each config, computed once per distinct set of code roots."""
+    by_roots, digests = {}, []
+    for cfg in configs:
+        modules, sources = set(), {}
+        _roots(trial, modules, sources, set())
+        _roots(cfg, modules, sources, set())
+        roots = (tuple(sorted(modules)), tuple(sorted(sources.items())))
+        if roots not in by_roots:
+            by_roots[roots] = code_digest(trial, [cfg])
+        digests.append(by_roots[roots])
+    return digests
+
+
 # --------------------------------------------------------------------------- sweeps
 
 
@@ -218,29 +387,66 @@ def run_sweep(configs, train_images, test_images, results_path, samples_dir=None
     one configuration and returns its row (default: ``run_trial``, the DCGAN of lesson 05). A
     config needs ``key()`` (its identity: any change of setting must change it), ``name`` and
     ``seed``; the printed line uses the row's ``fid``, ``coverage``, ``confident_share`` and
-    ``train_seconds``. Returns the rows of ``configs`` in their order (loaded or new). Delete
-    the file to start over.
+    ``train_seconds``. Returns the rows of ``configs`` in their order (loaded or new).
+
+    **The cache is keyed by configuration and code.** Each row stores ``key`` (``cfg.key()``) and
+    ``code`` (``code_digest(trial, [cfg])``: the package modules the trial can reach and any
+    notebook-defined function or class it or the config carries). A row is reused only when both
+    match, so editing a loss, a network or the trial function trains its rows again (one line
+    says how many); rows saved before the digest existed have no ``code`` and train again once.
+    Outdated rows stay in the file (``load_results`` still reads them); delete the file to start over.
+
+    With ``verbose``, each finished trial prints one line with its scores, the time spent and an
+    estimate of what is left; in a notebook kernel (Jupyter, nbconvert, nbval) or a terminal a
+    progress bar (``tqdm.auto``: a widget, saved as one output, or a text bar) also shows the
+    trials done of the total. Elsewhere (a script's output piped to a file or a CI log) there is no
+    redrawn bar, only those lines: one per trial.
     """
     trial = run_trial if trial is None else trial
     configs = list(configs)
     keys = [c.key() for c in configs]
     if len(set(keys)) != len(keys):
         raise ValueError("Two trials in the sweep have identical configurations: give each a different seed or setting.")
+    codes = _sweep_digests(trial, configs)
     results_path = Path(results_path)
     results_path.parent.mkdir(parents=True, exist_ok=True)
-    done = {row["key"]: row for row in load_results(results_path) if "key" in row}
-    todo = [c for c in configs if c.key() not in done]
+    saved = [row for row in load_results(results_path) if "key" in row]
+    done = {(row["key"], row.get("code")): row for row in saved}
+    saved_keys = {row["key"] for row in saved}
+    todo = [(c, k, code) for c, k, code in zip(configs, keys, codes) if (k, code) not in done]
+    stale = sum(k in saved_keys for _, k, _ in todo)
+    if stale:
+        print(f"{stale} cached trial{'s' if stale != 1 else ''} in {results_path.name} ran older code; training "
+              f"{'them' if stale != 1 else 'it'} again")
     if verbose:
         print(f"{len(configs) - len(todo)} of {len(configs)} trials already in {results_path.name}; running {len(todo)}")
-    for i, cfg in enumerate(todo, 1):
-        row = trial(cfg, train_images, test_images, samples_dir=samples_dir, models_dir=models_dir)
-        row["key"] = cfg.key()
-        _append_line(results_path, json.dumps(row))
-        done[row["key"]] = row
-        if verbose:
-            print(f"[{i}/{len(todo)}] {cfg.name:<18s} seed {cfg.seed}: FID {row['fid']:7.1f}  "
-                  f"coverage {row['coverage']:.1f}  confident {row['confident_share']:.0%}  ({row['train_seconds']:.0f} s)")
-    return [done[k] for k in keys]
+    if not todo:
+        return [done[k, code] for k, code in zip(keys, codes)]
+    from tqdm.auto import tqdm
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    # A live bar in a notebook kernel (a widget) and in a terminal; elsewhere (output to a file, CI logs) only the
+    # one line per trial below, which carries the same progress, so logs get no redrawn bars.
+    live = verbose and (issubclass(tqdm, notebook_tqdm) or sys.stdout.isatty())
+    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc="trials", unit="trial", file=sys.stdout,
+               mininterval=1.0, disable=not live)
+    start = time.perf_counter()
+    with bar:
+        for i, (cfg, key, code) in enumerate(todo, 1):
+            bar.set_postfix_str(f"{cfg.name}, seed {cfg.seed}", refresh=False)
+            row = trial(cfg, train_images, test_images, samples_dir=samples_dir, models_dir=models_dir)
+            row["key"], row["code"] = key, code
+            _append_line(results_path, json.dumps(row))
+            done[key, code] = row
+            if verbose:
+                elapsed = time.perf_counter() - start
+                left = elapsed / i * (len(todo) - i)
+                bar.write(f"[{i}/{len(todo)}] {cfg.name:<18s} seed {cfg.seed}: FID {row['fid']:7.1f}  "
+                          f"coverage {row['coverage']:.1f}  confident {row['confident_share']:.0%}  "
+                          f"({row['train_seconds']:.0f} s) | {tqdm.format_interval(elapsed)} elapsed, "
+                          f"about {tqdm.format_interval(left)} left", file=sys.stdout)
+            bar.update(1)
+    return [done[k, code] for k, code in zip(keys, codes)]
 
 
 def summarise(rows, by: str = "name", score: str = "fid") -> list[dict]:

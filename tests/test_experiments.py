@@ -1,5 +1,8 @@
 """The sweep runner of lesson 05: configurations, networks with switches, scoring, resuming."""
 
+import dataclasses
+import functools
+import importlib
 import json
 
 import keras
@@ -72,31 +75,126 @@ def digits():
     return data.load_mnist("train", max_images=64, verbose=False).images, data.load_mnist("test", verbose=False).images[:100]
 
 
-def test_sweep_scores_on_held_out_digits_and_resumes(digits, tmp_path, monkeypatch):
+def test_sweep_scores_on_held_out_digits_and_resumes(digits, tmp_path):
     train, test = digits
     results = tmp_path / "results.jsonl"
     configs = [TINY, variant(TINY, "label smoothing", real_label=0.9)]
-    rows = experiments.run_sweep(configs[:1], train, test, results, samples_dir=tmp_path / "s", verbose=False)
+    trained = []
+
+    def counting_trial(cfg, *args, **kwargs):  # the same function both times: the same code digest
+        trained.append(cfg.name)
+        return experiments.run_trial(cfg, *args, **kwargs)
+
+    rows = experiments.run_sweep(configs[:1], train, test, results, samples_dir=tmp_path / "s", verbose=False,
+                                 trial=counting_trial)
     row = rows[0]
     assert row["steps"] == 2 and not row["diverged"]
     assert row["fid"] > 0 and 0 <= row["coverage"] <= 1 and 0 <= row["confident_share"] <= 1
     assert (tmp_path / "s" / f"{experiments.trial_stem(TINY)}.npy").exists()
     assert len(experiments.load_results(results)) == 1
 
-    trained = []
-
-    def fake_trial(cfg, *args, **kwargs):
-        trained.append(cfg.name)
-        return {**row, "name": cfg.name, "real_label": cfg.real_label, "fid": 1.0}
-
-    monkeypatch.setattr(experiments, "run_trial", fake_trial)
     with results.open("a") as f:
         f.write('{"half a line')  # a run killed while writing
-    rows = experiments.run_sweep(configs, train, test, results, verbose=False)
-    assert trained == ["label smoothing"]  # the finished trial is not trained again
+    rows = experiments.run_sweep(configs, train, test, results, verbose=False, trial=counting_trial)
+    assert trained == ["baseline", "label smoothing"]  # the finished trial is not trained again
     assert [r["name"] for r in rows] == ["baseline", "label smoothing"]
-    assert rows[0]["fid"] == row["fid"]
+    assert rows[0] == row
     assert json.loads(results.read_text().splitlines()[-1])["name"] == "label smoothing"
+
+
+LOSSES_V1 = '''
+from keras import ops
+
+
+def d_loss(real_scores, fake_scores):
+    """Least squares, as LSGAN."""
+    return ops.mean((real_scores - 1.0) ** 2) + ops.mean(fake_scores ** 2)
+'''
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig:
+    """A configuration that carries a loss function, as a notebook's own experiment might."""
+
+    name: str
+    d_loss: object
+    seed: int = 0
+
+    def key(self):
+        return json.dumps({"name": self.name, "d_loss": self.d_loss.__name__, "seed": self.seed})
+
+
+def loss_trial(cfg, train, test, samples_dir=None, models_dir=None):
+    """Two eager gradient steps of a linear discriminator under ``cfg.d_loss``: the loss decides the row."""
+    import tensorflow as tf
+
+    weights = tf.Variable(tf.zeros((28 * 28, 1)))
+    real = tf.reshape(tf.constant(train[:32], "float32"), (32, -1))
+    fake = tf.random.stateless_uniform(real.shape, (cfg.seed, 0), -1.0, 1.0)
+    for _ in range(2):
+        with tf.GradientTape() as tape:
+            loss = cfg.d_loss(real @ weights, fake @ weights)
+        weights.assign_sub(0.01 * tape.gradient(loss, weights))
+    final = float(cfg.d_loss(real @ weights, fake @ weights))
+    return {"name": cfg.name, "fid": final, "coverage": 1.0, "confident_share": 1.0, "train_seconds": 0.0}
+
+
+def test_an_edited_loss_trains_its_row_again(digits, tmp_path, monkeypatch, capsys):
+    """The cache is keyed by code too: editing a loss (here in a module file; a notebook cell works the
+    same way) retrains its rows, while prose-only edits and unchanged code reuse them."""
+    train, test = digits
+    module = tmp_path / "edited_losses.py"
+    module.write_text(LOSSES_V1)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import edited_losses
+
+    results, calls = tmp_path / "rows.jsonl", []
+
+    def counting(cfg, *args, **kwargs):
+        calls.append(cfg.name)
+        return loss_trial(cfg, *args, **kwargs)
+
+    def sweep():
+        return experiments.run_sweep([LossConfig("lsgan", edited_losses.d_loss)], train, test, results,
+                                     verbose=False, trial=counting)
+
+    first = sweep()
+    assert calls == ["lsgan"]
+    assert sweep() == first and calls == ["lsgan"]  # unchanged code: the cached row
+
+    module.write_text(LOSSES_V1.replace("Least squares, as LSGAN.", "The LSGAN loss (Mao et al. 2017)."))
+    importlib.reload(edited_losses)
+    assert sweep() == first and calls == ["lsgan"]  # a docstring is not code
+
+    module.write_text(LOSSES_V1.replace("(real_scores - 1.0) ** 2", "(real_scores - 0.9) ** 2"))  # smoothed labels
+    importlib.reload(edited_losses)
+    capsys.readouterr()
+    again = sweep()
+    assert calls == ["lsgan", "lsgan"]  # the edited loss trained again
+    assert again[0]["fid"] != first[0]["fid"] and again[0]["code"] != first[0]["code"]
+    assert "1 cached trial in rows.jsonl ran older code; training it again" in capsys.readouterr().out
+    assert sweep() == again and len(calls) == 2  # and is cached in turn
+
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    del rows[-1]["code"]  # a row saved before the cache knew about code
+    results.write_text(json.dumps(rows[-1]) + "\n")
+    sweep()
+    assert len(calls) == 3  # is trained again, once
+
+
+def test_the_code_digest_follows_package_imports():
+    from gan_course import ablation
+    from gan_course.zoo import compare
+
+    sweep_modules, _ = experiments.code_modules(experiments.run_trial)
+    assert {"gan_course.experiments", "gan_course.models", "gan_course.recipes", "gan_course.metrics.scores"} <= set(sweep_modules)
+    zoo_modules, _ = experiments.code_modules(compare.run_trial)
+    assert {"gan_course.zoo.vanilla", "gan_course.zoo.wasserstein", "gan_course.losses"} <= set(zoo_modules)
+    assert "gan_course.teaching.slides" not in zoo_modules  # only what the trial can reach
+    scorer = functools.partial(ablation.run_trial, scorer=experiments.save_trial_outputs)
+    assert "gan_course.ablation" in experiments.code_modules(scorer)[0]
+    assert experiments.code_digest(experiments.run_trial) == experiments.code_digest(experiments.run_trial)
+    assert experiments.code_digest(experiments.run_trial) != experiments.code_digest(compare.run_trial)
 
 
 def test_duplicate_trials_are_refused(tmp_path):
