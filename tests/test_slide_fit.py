@@ -106,7 +106,7 @@ def summary():
 # The deck loads reveal.js through RequireJS (no global `Reveal`): asking RequireJS for the same
 # module again returns the deck's instance. Then every slide in turn: go there, let MathJax
 # re-render it (the deck's own `slidechanged` handler queues that), measure.
-_MEASURE = r"""async () => {
+_MEASURE = r"""async (targets) => {
   const script = Array.from(document.scripts).map(s => s.textContent).find(t => t.includes('/dist/reveal.js'));
   const url = script.match(/"([^"]*\/dist\/reveal\.js)"/)[1];
   const Reveal = await new Promise(resolve => require([url], resolve));
@@ -116,34 +116,37 @@ _MEASURE = r"""async () => {
   const width = Number(config.width), height = Number(config.height);
   const rows = [];
   const horizontal = Reveal.getHorizontalSlides();
-  for (let h = 0; h < horizontal.length; h++) {
-    const vertical = horizontal[h].querySelectorAll(':scope > section');
-    for (let v = 0; v < Math.max(vertical.length, 1); v++) {
-      Reveal.slide(h, v);
-      await idle(); await frame();
-      const slide = Reveal.getCurrentSlide();
-      const box = slide.getBoundingClientRect();
-      const scale = Reveal.getScale();
-      const visible = el => !el.closest('aside.notes') && el.getClientRects().length > 0;
-      const right = Array.from(slide.querySelectorAll('*')).filter(visible)
-          .map(el => (el.getBoundingClientRect().right - box.left) / scale);
-      const pres = Array.from(slide.querySelectorAll('pre')).filter(visible)
-          .filter(p => p.scrollWidth > p.clientWidth + 1)
-          .map(p => [p.scrollWidth, p.clientWidth, p.innerText.split('\n').find(l => l.length > 60) || p.innerText.slice(0, 60)]);
-      const markdown = Array.from(slide.querySelectorAll('.jp-RenderedMarkdown')).filter(visible)
-          .map(n => n.innerText).join('\n');
-      const raw = markdown.match(/\$\$|\\\(|\\\[|\$[^$\s][^$\n]*\$/g) || [];
-      const heading = slide.querySelector('h1, h2, h3, h4');
-      const firstText = (slide.innerText || '').trim().split('\n')[0] || '';
-      rows.push({
-        h, v, number: Reveal.getSlidePastCount(slide) + 1,
-        heading: (heading ? heading.textContent : firstText).replace(/\s*¶\s*$/, '').slice(0, 80),
-        scrollHeight: slide.scrollHeight, scrollWidth: slide.scrollWidth,
-        rightmost: Math.round(Math.max(0, ...right)), pres, raw: raw.slice(0, 3),
-        mathErrors: slide.querySelectorAll('.MathJax_Error, .merror, [data-mjx-error]').length,
-        notes: !!slide.querySelector('aside.notes'),
-      });
+  const all = [];
+  horizontal.forEach((s, h) => { for (let v = 0; v < Math.max(s.querySelectorAll(':scope > section').length, 1); v++) all.push([h, v]); });
+  for (const [h, v] of (targets || all)) {
+    Reveal.slide(h, v);
+    await idle(); await frame();
+    if (targets) {  // a second look: typeset the slide again, let fonts settle
+      await new Promise(resolve => MathJax.Hub.Queue(['Rerender', MathJax.Hub, Reveal.getCurrentSlide()], resolve));
+      await new Promise(resolve => setTimeout(resolve, 500)); await frame();
     }
+    const slide = Reveal.getCurrentSlide();
+    const box = slide.getBoundingClientRect();
+    const scale = Reveal.getScale();
+    const visible = el => !el.closest('aside.notes') && el.getClientRects().length > 0;
+    const right = Array.from(slide.querySelectorAll('*')).filter(visible)
+        .map(el => (el.getBoundingClientRect().right - box.left) / scale);
+    const pres = Array.from(slide.querySelectorAll('pre')).filter(visible)
+        .filter(p => p.scrollWidth > p.clientWidth + 1)
+        .map(p => [p.scrollWidth, p.clientWidth, p.innerText.split('\n').find(l => l.length > 60) || p.innerText.slice(0, 60)]);
+    const markdown = Array.from(slide.querySelectorAll('.jp-RenderedMarkdown')).filter(visible)
+        .map(n => n.innerText).join('\n');
+    const raw = markdown.match(/\$\$|\\\(|\\\[|\$[^$\s][^$\n]*\$/g) || [];
+    const heading = slide.querySelector('h1, h2, h3, h4');
+    const firstText = (slide.innerText || '').trim().split('\n')[0] || '';
+    rows.push({
+      h, v, number: Reveal.getSlidePastCount(slide) + 1,
+      heading: (heading ? heading.textContent : firstText).replace(/\s*¶\s*$/, '').slice(0, 80),
+      scrollHeight: slide.scrollHeight, scrollWidth: slide.scrollWidth,
+      rightmost: Math.round(Math.max(0, ...right)), pres, raw: raw.slice(0, 3),
+      mathErrors: slide.querySelectorAll('.MathJax_Error, .merror, [data-mjx-error]').length,
+      notes: !!slide.querySelector('aside.notes'),
+    });
   }
   return {width, height, scale: Reveal.getScale(), total: Reveal.getTotalSlides(), rows};
 }"""
@@ -175,8 +178,16 @@ def test_every_slide_fits_1280x720(chromium, decks, summary, deck):
         page.goto(path.as_uri())
         page.wait_for_selector(".reveal.ready", timeout=30_000)
         page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
-        result = page.evaluate(_MEASURE)
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        result = page.evaluate(_MEASURE, None)
         rows, width, height = result["rows"], result["width"], result["height"]
+        if any(_problems(row, width, height) for row in rows):
+            # Measure the failing slides once more: under load, MathJax's web fonts can arrive after
+            # the first typesetting, which leaves a slide taller for a moment. A slide that does
+            # not fit stays too tall.
+            again = page.evaluate(_MEASURE, [[r["h"], r["v"]] for r in rows if _problems(r, width, height)])["rows"]
+            fresh = {(r["h"], r["v"]): r for r in again}
+            rows = [fresh.get((r["h"], r["v"]), r) for r in rows]
         bad = [(row, _problems(row, width, height)) for row in rows]
         bad = [(row, p) for row, p in bad if p]
         tallest = max(rows, key=lambda r: r["scrollHeight"])

@@ -216,3 +216,77 @@ def test_offline_materials_build_copies_the_assets_once_per_folder(tmp_path):
     assert (tmp_path / "slides" / "vendor" / "require.js").is_file()
     assert built["slides_executed"] == []
     assert all("unpkg.com" not in p.read_text() for p in built["slides"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Slides that fit: what a slide shows of a cell (slides.slide_view). The decks themselves are
+# measured in Chromium by tests/test_slide_fit.py.
+
+def _png(width, height):
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\0" + b"\xff" * width for _ in range(height))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return base64.b64encode(png).decode()
+
+
+def test_fold_code_keeps_short_cells_and_cuts_long_ones_with_a_marker():
+    short = "\n".join(f"x{i} = {i}" for i in range(slides.CODE_LINES))
+    assert slides.fold_code(short) == short
+    long = "\n".join(f"x{i} = {i}" for i in range(30))
+    folded = slides.fold_code(long).splitlines()
+    assert len(folded) == slides.CODE_LINES and folded[0] == "x0 = 0"
+    assert folded[-1] == f"# ⋯ {30 - slides.CODE_LINES + 1} more lines in the notebook"
+    wide = "\n".join("y = " + "1 + " * 48 + "1" for _ in range(8))  # 197 characters: each line wraps into two rows
+    assert len(slides.fold_code(wide).splitlines()) == slides.CODE_LINES // 2
+
+
+def test_fold_code_starts_at_the_excerpt_and_refuses_a_missing_one():
+    source = "class A:\n" + "\n".join(f"    a{i} = {i}" for i in range(20)) + "\n    def train_step(self):\n        return 1\n"
+    folded = slides.fold_code(source, start_text="def train_step").splitlines()
+    assert folded[0] == "# ⋯ 21 lines above, in the notebook" and folded[1] == "    def train_step(self):"
+    with pytest.raises(ValueError, match="no line"):
+        slides.fold_code(source, start_text="def not_there")
+
+
+def test_slide_view_folds_code_and_output_drops_stderr_and_sizes_figures():
+    nb = nbformat.v4.new_notebook()
+    loud = nbformat.v4.new_code_cell("\n".join(f"print({i})" for i in range(40)))
+    loud.outputs = [nbformat.v4.new_output("stream", name="stdout", text="".join(f"{i}\n" for i in range(40))),
+                    nbformat.v4.new_output("stream", name="stderr", text="W0000 a warning\n")]
+    figure = nbformat.v4.new_code_cell("plot()")
+    figure.outputs = [nbformat.v4.new_output("display_data", data={"image/png": _png(600, 500), "text/plain": "<Figure>"}),
+                      nbformat.v4.new_output("display_data", data={"image/png": _png(600, 500), "text/plain": "<Figure>"})]
+    noted = nbformat.v4.new_code_cell("\n".join(f"z{i} = {i}" for i in range(40)))
+    noted.metadata["slideshow"] = {"slide_type": "notes"}
+    excerpt = nbformat.v4.new_code_cell("a = 1\nb = 2\ndef train_step():\n    pass")
+    excerpt.metadata["gan_course"] = {"slide_excerpt": "def train_step"}
+    nb.cells = [loud, figure, noted, excerpt]
+    slides.slide_view(nb)
+    assert len(loud.source.splitlines()) == slides.CODE_LINES
+    texts = [o["text"] for o in loud.outputs]
+    assert not any("warning" in t for t in texts), "stderr is not shown on a slide"
+    assert sum(t.count("\n") for t in texts) == slides.OUTPUT_LINES and texts[-1].startswith("⋯ 33 more lines")
+    sizes = [(o.metadata["image/png"]["width"], o.metadata["image/png"]["height"]) for o in figure.outputs]
+    assert sizes[0] == sizes[1] and sizes[0][1] <= slides.FIGURE_HEIGHT, sizes
+    assert 2 * sizes[0][0] + 12 <= slides.FIGURE_WIDTH, "two figures that fit side by side are placed side by side"
+    assert len(noted.source.splitlines()) == 40, "speaker notes and skipped cells are left as they are"
+    assert excerpt.source.splitlines()[1] == "def train_step():"
+
+
+def test_decks_are_laid_out_at_1280x720_without_scrolling(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_markdown_cell("Said, not shown.")]
+    nb.cells[1].metadata["slideshow"] = {"slide_type": "notes"}
+    nbformat.write(nb, tmp_path / "01_t.ipynb")
+    html = slides.build_slides(tmp_path / "out", [tmp_path / "01_t.ipynb"], verbose=False)[0].read_text()
+    assert "width: 1280" in html and "height: 720" in html and "var scroll = false" in html
+    assert 'id="gan-course-slides"' in html and html.index('id="gan-course-slides"') > html.index('id="theme"')
+    assert '<aside class="notes">' in html and "Said, not shown." in html
+    assert "plugin/notes/notes.js" in html, "the speaker view (s) needs reveal.js' notes plugin"

@@ -16,16 +16,46 @@ is one unstyled page with raw ``$G$``. :func:`copy_web_assets` copies those libr
 packages pinned in ``site/package.json`` (``npm ci`` in ``site/``, run by ``make materials``) next
 to the decks, and ``build_slides(..., assets="vendor")`` points every deck at that copy: the page
 then loads nothing from another host. Without ``assets`` the decks use the CDNs (nothing to copy).
+
+Slides that fit the screen (:func:`slide_view`, applied to the copy that is converted; the notebook
+keeps everything). The deck is laid out at ``SLIDE_SIZE`` (1280x720, 16:9) and reveal.js scales it
+to the window; nothing scrolls. The notebook's cell metadata decides what is on a slide:
+
+- ``slide_type`` (what RISE reads too): ``slide``/``subslide`` start a slide, ``-`` continues it,
+  ``fragment`` appears on the next key press, ``notes`` goes to the speaker notes (the ``s`` view,
+  reveal.js' notes plugin, offline), ``skip`` is left out of the deck.
+- A code cell on a slide shows at most ``CODE_LINES`` rows (a long line that wraps counts as its
+  rows); a longer cell shows its first rows and a ``# ⋯ N more lines in the notebook`` comment.
+  ``metadata.gan_course.slide_excerpt`` (a piece of text of one line of the cell, e.g.
+  ``"def train_step"``) starts the excerpt at that line instead; a text that is not in the cell
+  stops the build with the cell's place.
+- Printed output shows at most ``OUTPUT_LINES`` rows per cell, then ``⋯ N more lines``.
+- Printed stderr (warnings, logs) is left out.
+- Figures are drawn at ``FIGURE_ZOOM`` times their size in the notebook (legible axis labels from
+  the back of the room), side by side where they fit; a cell's figures take at most
+  ``FIGURE_HEIGHT`` px together, less when its code and text leave less of ``CELL_HEIGHT``. A cell
+  with a figure or a table shows at most ``FIGURE_CODE_LINES`` of code and ``FIGURE_OUTPUT_LINES``
+  of printed output, so that it fits one slide.
+- Decks use their own style sheet (``SLIDE_CSS``): larger text, no ``In [n]:`` prompts, code that
+  wraps instead of running off the slide. In the speaker view, formulas in the notes show through
+  the MathML that MathJax keeps beside them.
+
+The lesson notebooks carry this metadata; ``tests/test_slide_fit.py`` opens every deck in Chromium
+at 1280x720 and fails on a slide that does not fit. docs/lecturers.md says how to add a slide, a
+note, or leave a cell out.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import json
+import math
 import os
 import re
 import shutil
+import struct
 import sys
 from pathlib import Path
 
@@ -38,6 +68,9 @@ __all__ = [
     "tag_notebook",
     "tag_cells",
     "slide_count",
+    "SLIDE_SIZE",
+    "fold_code",
+    "slide_view",
     "build_slides",
     "web_assets_dir",
     "copy_web_assets",
@@ -128,6 +161,245 @@ def slide_count(html: str) -> int:
                 count += 1
             depth += 1
     return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Slides that fit the screen: what a slide shows of a cell, and the decks' style sheet.
+
+SLIDE_SIZE = (1280, 720)  # reveal.js lays every slide out at this size and scales it to the window
+CODE_LINES = 12  # rows of one code cell on a slide
+OUTPUT_LINES = 8  # rows of printed output of one cell on a slide
+# A cell with a figure or a table (executed decks) shows less code and text, so that it fits a
+# slide with them: 5 rows of code, 3 of printed output, figures FIGURE_HEIGHT px high in all.
+FIGURE_CODE_LINES, FIGURE_OUTPUT_LINES = 5, 3
+CODE_COLUMNS = 118  # characters in one row of code on a slide before it wraps (at the CSS's code font)
+OUTPUT_COLUMNS = 125
+FIGURE_ZOOM = 1.3  # figures drawn larger than in the notebook: matplotlib's 10 pt labels become ~17 px
+FIGURE_HEIGHT = 400  # px of the slide's 720 that one cell's figures take at most, together ...
+CELL_HEIGHT = 620  # ... and less when its code, printed output and tables leave less of this
+FIGURE_MIN_HEIGHT = 240
+FIGURE_WIDTH = 1180
+_ROW_PX = {"code": 23.4, "output": 20.8, "table": 44}  # at SLIDE_CSS's fonts (a table row often wraps)
+_FIGURE_GAP = 12
+_MORE = "⋯ {n} more line{s} in the notebook"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RICH = {"image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/html"}  # a cell's "figure"
+
+
+def _rows(line: str, columns: int) -> int:
+    return max(1, math.ceil(len(line.rstrip()) / columns))
+
+
+def _console_text(out) -> bool:
+    """An output that is text in a ``<pre>`` (rich's console, e.g. Keras' ``model.summary()``)."""
+    data = out.get("data", {})
+    return "text/plain" in data and "".join(data.get("text/html", "")).lstrip().startswith("<pre")
+
+
+def fold_code(source: str, rows: int = CODE_LINES, start_text: str | None = None, columns: int = CODE_COLUMNS) -> str:
+    """The part of a code cell a slide shows: at most ``rows`` rows, from the first line that
+    contains ``start_text`` (default: the first line), with a comment saying how much is left out.
+
+    A line longer than ``columns`` wraps on the slide and counts as the rows it takes. The source
+    comes back unchanged when it fits. ``ValueError`` when ``start_text`` is in no line.
+    """
+    lines = source.rstrip("\n").splitlines()
+    start = 0
+    if start_text:
+        found = [i for i, line in enumerate(lines) if start_text in line]
+        if not found:
+            raise ValueError(f"slide_excerpt {start_text!r} is in no line of the cell")
+        start = found[0]
+    if start == 0 and sum(_rows(line, columns) for line in lines) <= rows:
+        return source
+    budget = rows - (start > 0) - 1  # the markers take a row each
+    shown, used = [], 0
+    for line in lines[start:]:
+        if used + _rows(line, columns) > budget:
+            break
+        shown.append(line)
+        used += _rows(line, columns)
+    while shown and not shown[-1].strip():
+        shown.pop()
+    after = len(lines) - start - len(shown)
+    head = [f"# ⋯ {start} line{'s' if start != 1 else ''} above, in the notebook"] if start else []
+    tail = [f"# {_MORE.format(n=after, s='s' if after != 1 else '')}"] if after else []
+    return "\n".join(head + shown + tail)
+
+
+def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT_COLUMNS) -> list:
+    """Printed output (stdout, plain-text results, a console's text such as ``model.summary()``)
+    cut to ``rows`` rows in all; stderr (warnings, logs) left out; figures and tables kept."""
+    kept, used, dropped, marker = [], 0, 0, None
+    for out in outputs:
+        if _console_text(out):  # model.summary() and other text that rich draws as HTML
+            out = {"output_type": "stream", "name": "stdout", "text": _ANSI.sub("", "".join(out["data"]["text/plain"]))}
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            continue  # warnings and logs: not for the room
+        if out.get("output_type") == "stream":
+            text, key = out.get("text", ""), "text"
+        elif out.get("output_type") in ("execute_result", "display_data") and set(out.get("data", {})) == {"text/plain"}:
+            text, key = out["data"]["text/plain"], "data"
+        else:
+            kept.append(out)
+            continue
+        text = text if isinstance(text, str) else "".join(text)
+        lines, take = text.rstrip("\n").splitlines(), []
+        for line in lines:
+            if used + _rows(line, columns) > rows - 1:
+                break
+            take.append(line)
+            used += _rows(line, columns)
+        dropped += len(lines) - len(take)
+        if dropped and marker is None:
+            marker = len(kept) + bool(take)  # where the cut is: after what is shown of this output
+        if take:
+            out = copy.deepcopy(out)
+            if key == "text":
+                out["text"] = "\n".join(take) + "\n"
+            else:
+                out["data"]["text/plain"] = "\n".join(take)
+            kept.append(out)
+    if dropped:
+        kept.insert(marker, {"output_type": "stream", "name": "stdout",
+                             "text": _MORE.format(n=dropped, s="s" if dropped != 1 else "") + "\n"})
+    return kept
+
+
+def _png_size(data: str) -> tuple[int, int] | None:
+    head = base64.b64decode(data[:64].encode() + b"=" * (-len(data[:64]) % 4))
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def _text_height(source: str, outputs: list) -> float:
+    """About how many px a cell's code, printed output and markdown/HTML output take on a slide."""
+    height = sum(_rows(line, CODE_COLUMNS) for line in source.splitlines()) * _ROW_PX["code"] + 24
+    for out in outputs:
+        data = out.get("data", {})
+        if out.get("output_type") == "stream" or set(data) == {"text/plain"}:
+            text = out.get("text") or data.get("text/plain", "")
+            text = text if isinstance(text, str) else "".join(text)
+            height += sum(_rows(line, OUTPUT_COLUMNS) for line in text.splitlines()) * _ROW_PX["output"] + 14
+        elif "text/markdown" in data or "text/html" in data:
+            text = data.get("text/markdown") or data.get("text/html")
+            text = text if isinstance(text, str) else "".join(text)
+            height += text.count("<tr") * _ROW_PX["table"] if "<tr" in text else \
+                sum(_rows(line, 90) for line in text.splitlines() if line.strip()) * _ROW_PX["table"]
+    return height
+
+
+def _figure_rows(sizes: list, scale: float) -> float:
+    """Height of figures of ``sizes`` at ``scale``, placed side by side in rows of ``FIGURE_WIDTH``
+    (as SLIDE_CSS places a cell's image outputs)."""
+    total, row_width, row_height = 0.0, 0.0, 0.0
+    for width, height in sizes:
+        if row_width and row_width + _FIGURE_GAP + width * scale > FIGURE_WIDTH:
+            total, row_width, row_height = total + row_height + _FIGURE_GAP, 0.0, 0.0
+        row_width += (_FIGURE_GAP if row_width else 0) + width * scale
+        row_height = max(row_height, height * scale)
+    return total + row_height
+
+
+def _fit_figures(outputs: list, room: float = FIGURE_HEIGHT) -> None:
+    """Give a cell's PNG figures a display size: one scale for all, ``FIGURE_ZOOM`` times their
+    own size at most, so that they fit ``room`` px in height, side by side where they fit in
+    ``FIGURE_WIDTH``."""
+    figures = []
+    for out in outputs:
+        data = out.get("data", {}).get("image/png")
+        size = _png_size(data if isinstance(data, str) else "".join(data)) if data else None
+        if size:
+            meta = out.setdefault("metadata", {}).setdefault("image/png", {})
+            figures.append((meta, meta.get("width", size[0]), meta.get("height", size[1])))
+    if not figures:
+        return
+    sizes = [(w, h) for _, w, h in figures]
+    low, high = 0.0, min(FIGURE_ZOOM, *(FIGURE_WIDTH / w for w, _ in sizes))
+    if _figure_rows(sizes, high) > room:
+        for _ in range(30):  # the largest scale that fits: bisection (the height grows with it)
+            mid = (low + high) / 2
+            low, high = (mid, high) if _figure_rows(sizes, mid) <= room else (low, mid)
+        high = low
+    for meta, width, height in figures:
+        meta["width"], meta["height"] = int(width * high), int(height * high)
+
+
+def slide_view(nb, source: str = "notebook"):
+    """The notebook as its slides show it (in place, on a copy): long code folded, printed output
+    cut, figures sized (see the module's docstring). Skipped cells and speaker notes are left as
+    they are."""
+    for index, cell in enumerate(nb.cells):
+        slide_type = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+        if cell.get("cell_type") != "code" or slide_type in ("skip", "notes"):
+            continue
+        outputs = cell.get("outputs", [])
+        has_figure = any(set(o.get("data", {})) & _RICH and not _console_text(o) for o in outputs)
+        start = cell.get("metadata", {}).get("gan_course", {}).get("slide_excerpt")
+        try:
+            cell.source = fold_code(cell.source, FIGURE_CODE_LINES if has_figure else CODE_LINES, start)
+        except ValueError as err:
+            raise ValueError(f"{source}, cell {index} ({cell.get('id')}): {err}") from None
+        cell.outputs = _fold_outputs(outputs, FIGURE_OUTPUT_LINES if has_figure else OUTPUT_LINES)
+        room = max(FIGURE_MIN_HEIGHT, min(FIGURE_HEIGHT, CELL_HEIGHT - _text_height(cell.source, cell.outputs)))
+        _fit_figures(cell.outputs, room)
+    return nb
+
+
+# The speaker view (``s``) is a window that reveal.js' notes plugin writes itself, without MathJax's
+# style sheet: there MathJax's HTML formulas lose their layout, while the MathML copy that MathJax
+# keeps beside each one (for screen readers) is drawn by the browser. The deck hides the former in
+# that window.
+_SPEAKER_VIEW_MATHS = """<script>
+(function () {
+  var open = window.open;
+  window.open = function () {
+    var speaker = open.apply(window, arguments);
+    if (speaker) setTimeout(function () {
+      try {
+        var style = speaker.document.createElement('style');
+        style.textContent = '.mjx-chtml .mjx-math { display: none !important; }';
+        speaker.document.head.appendChild(style);
+      } catch (err) {}
+    }, 0);
+    return speaker;
+  };
+})();
+</script>"""
+
+# The decks' own style, after nbconvert's and the theme's. Sizes are CSS px of the 1280x720 layout.
+SLIDE_CSS = """
+:root { --jp-content-font-size1: 26px; --jp-code-font-size: 18px; --jp-ui-font-size1: 20px; }
+.reveal .slides > section > section { box-sizing: border-box; padding: 16px 24px; }
+.reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
+.reveal .jp-Cell, .reveal .jp-Cell-inputWrapper, .reveal .jp-Cell-outputWrapper { margin: 0; padding: 0; }
+.reveal .jp-CodeCell { margin: 6px 0; }
+.reveal .jp-RenderedMarkdown { font-size: 26px; line-height: 1.35; }
+.reveal .jp-RenderedMarkdown p, .reveal .jp-RenderedMarkdown ul, .reveal .jp-RenderedMarkdown ol,
+.reveal .jp-RenderedMarkdown blockquote, .reveal .jp-RenderedMarkdown table { margin: 0 0 0.45em 0; }
+.reveal .jp-RenderedMarkdown li { margin: 0.1em 0; }
+.reveal .jp-RenderedMarkdown h1, .reveal .jp-RenderedMarkdown h2, .reveal .jp-RenderedMarkdown h3,
+.reveal .jp-RenderedMarkdown h4 { text-transform: none; line-height: 1.15; margin: 0 0 0.4em 0; }
+.reveal .jp-RenderedMarkdown h1 { font-size: 46px; }
+.reveal .jp-RenderedMarkdown h2 { font-size: 40px; }
+.reveal .jp-RenderedMarkdown h3 { font-size: 32px; }
+.reveal .jp-RenderedMarkdown h4 { font-size: 28px; }
+.reveal .jp-RenderedMarkdown code { font-size: 0.85em; }
+.reveal pre, .reveal div.highlight > pre, .reveal div.jp-OutputArea-output > pre {
+  white-space: pre-wrap; overflow-wrap: anywhere; width: 100%; font-size: var(--jp-code-font-size); line-height: 1.3;
+}
+.reveal div.jp-OutputArea-output > pre { font-size: 16px; }
+.reveal .jp-OutputArea { display: flex; flex-wrap: wrap; align-items: flex-end; column-gap: 12px; row-gap: 4px; }
+.reveal .jp-OutputArea-child { flex: 1 1 100%; }
+.reveal .jp-OutputArea-child:has(> .jp-RenderedImage) { flex: 0 0 auto; display: block; width: auto; max-width: 100%; }
+.reveal .jp-RenderedImage { padding: 0; }
+.reveal .jp-RenderedImage img { display: block; margin: 4px 0; max-width: 100%; object-fit: contain; }
+.reveal table, .reveal .jp-RenderedMarkdown table, .reveal .jp-RenderedHTMLCommon table { font-size: 17px; line-height: 1.2; }
+.reveal .jp-OutputArea table { font-size: 15px; }
+.reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th { padding: 2px 6px; }
+.reveal .jp-RenderedMarkdown img { max-height: 430px; max-width: 100%; }
+"""
 
 
 def _lesson_notebooks(notebooks: str | Path | None) -> list[Path]:
@@ -236,8 +508,9 @@ def build_slides(
     paths = [Path(p) for p in notebooks] if isinstance(notebooks, (list, tuple)) else _lesson_notebooks(notebooks)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Scroll slides taller than the screen (a code cell with its figure often is), number them.
-    exporter = SlidesExporter(reveal_scroll=True, reveal_number="c/t")
+    # Laid out at SLIDE_SIZE and scaled to the window by reveal.js; nothing scrolls: slide_view and
+    # SLIDE_CSS make a slide fit, tests/test_slide_fit.py checks that every one does.
+    exporter = SlidesExporter(reveal_number="c/t", reveal_width=str(SLIDE_SIZE[0]), reveal_height=str(SLIDE_SIZE[1]))
     if assets:
         if "/" not in assets.strip("/"):  # a folder beside the decks: put the files there
             copy_web_assets(out_dir / assets)
@@ -254,7 +527,9 @@ def build_slides(
         tag_cells(nb.cells)
         if execute:
             nb = _execute(nb, path, preset, timeout, verbose)
+        slide_view(nb, path.name)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+        body = body.replace("</head>", f'<style id="gan-course-slides">{SLIDE_CSS}</style>\n{_SPEAKER_VIEW_MATHS}\n</head>', 1)
         target = out_dir / f"{path.stem}.slides.html"
         target.write_text(body, encoding="utf-8")
         written.append(target)
