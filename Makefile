@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 WEB    := site/node_modules/.installed
 PRESET ?= cpu
 
-.PHONY: help train test lab strip lock clean materials slides site web-assets
+.PHONY: help train test test-gpu-shapes lab strip lock clean materials slides site web-assets
 
 help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
 	@echo "make test    the whole test suite, every notebook included (smoke preset, offline)"
+	@echo "make test-gpu-shapes  every lesson at the gpu preset's shapes, two steps each, on the CPU (minutes; CI runs it)"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
 	@echo "make slides  slides with outputs: runs every notebook first (PRESET=$(PRESET))"
@@ -30,8 +31,17 @@ $(STAMP): requirements.txt pyproject.toml
 train: $(STAMP)
 	$(BIN)/python -m gan_course train --preset $(PRESET)
 
+# Two worker processes (pytest-xdist), each test file and notebook whole in one of them (see
+# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. The lessons at the gpu
+# preset's shapes (minutes each on a CPU) have their own target; a -m in PYTEST_ARGS replaces the
+# default selection.
+TEST_WORKERS ?= 2
+PYTEST := GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(TEST_WORKERS)
 test: $(STAMP)
-	GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) -m "not gpu_shapes" $(PYTEST_ARGS)
+
+test-gpu-shapes: $(STAMP)
+	$(PYTEST) -m gpu_shapes $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,4 +1,10 @@
-"""Test set-up: every test (and every notebook nbval runs) uses the smoke preset, offline."""
+"""Test set-up: every test (and every notebook nbval runs) uses the smoke preset, offline.
+
+``make test`` runs the suite in two worker processes (pytest-xdist, ``-n 2 --dist loadfile``):
+each test file, and each notebook, runs whole in one worker, so a module-scoped fixture is still
+built once and a notebook's cells still run in order in one kernel. The hooks at the end of this
+file keep files that fill the same folder in one worker and start the long files first.
+"""
 
 import os
 import tempfile
@@ -12,6 +18,18 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # Smoke runs write their pictures and models elsewhere, so a test run never overwrites what a
 # student's cpu-preset run left in outputs/.
 os.environ.setdefault("GAN_COURSE_OUTPUTS", tempfile.mkdtemp(prefix="gan-course-test-outputs-"))
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1" in a worker of `pytest -n 2`; None otherwise
+if WORKER:
+    # A worker inherits the folder above from the process that started it: each takes its own part.
+    os.environ["GAN_COURSE_OUTPUTS"] = os.path.join(os.environ["GAN_COURSE_OUTPUTS"], WORKER)
+    os.makedirs(os.environ["GAN_COURSE_OUTPUTS"], exist_ok=True)
+    # TensorFlow sizes its thread pools to every core; two workers (and their notebook kernels)
+    # would then run twice as many threads as cores. Each worker gets its share of the cores
+    # (on 2 cores: one thread each, which spent less CPU time on the same tests than two).
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    _threads = str(max(1, _cores // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", _threads)
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", _threads)
 
 import pytest  # noqa: E402
 
@@ -21,3 +39,48 @@ def seeded():
     import keras
 
     keras.utils.set_random_seed(1234)
+
+
+# --------------------------------------------------------------------------- two workers (xdist)
+
+# Files that fill one folder on first use and read it back run in one worker, one after the
+# other: the second then finds the first one's work instead of writing the same files at once.
+SHARED_SCOPES = {
+    "tests/test_browser.py": "build/site-cache/smoke",  # both execute lessons 00 and 01 into the
+    "tests/test_slide_fit.py": "build/site-cache/smoke",  # site's cache (teaching.site.execute_lesson)
+}
+# Files whose tests share nothing (each its own tmp_path, fresh kernel): every test is a unit.
+SPLIT_FILES = {"tests/test_gpu_shapes.py"}  # one lesson at the gpu preset's shapes each
+# Marks of tests that run for a minute or more; their files, and the notebooks, are handed out first.
+LONG_MARKS = ("slow", "browser", "gpu_shapes")
+
+
+def _scope(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return nodeid if path in SPLIT_FILES else SHARED_SCOPES.get(path, path)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with the units above, handed out in the order the workers collected."""
+    if config.getvalue("dist") != "loadfile":
+        return None  # another --dist asked for on the command line: xdist's own
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFolderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return _scope(nodeid)
+
+    config.option.loadscopereorder = False  # keep the long-first order of pytest_collection_modifyitems
+    return SharedFolderScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """In a worker: the long units first (notebooks, and files with a long mark), so that the last
+    unit handed out is a short one and neither worker waits long for the other at the end.
+    Without workers the order is pytest's own."""
+    if not WORKER:
+        return
+    long_scopes = {_scope(item.nodeid) for item in items
+                   if item.nodeid.startswith("notebooks/") or any(item.get_closest_marker(m) for m in LONG_MARKS)}
+    items.sort(key=lambda item: _scope(item.nodeid) not in long_scopes)  # stable: file order otherwise
