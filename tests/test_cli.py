@@ -1,4 +1,7 @@
+import contextlib
+import io
 import json
+import shutil
 
 import pytest
 from PIL import Image
@@ -6,9 +9,24 @@ from PIL import Image
 from gan_course import cli
 
 
-def test_train_writes_pictures_metrics_and_models(tmp_path, capsys):
-    out = tmp_path / "run"
-    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline"]) == 0
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """``train --preset smoke`` (2 epochs), trained once for this file: (folder, exit code, what it
+    printed). Tests that train on from it work on a copy."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline"])
+    return out, code, printed.getvalue()
+
+
+def copy_of(run, tmp_path):
+    return shutil.copytree(run, tmp_path / "run")
+
+
+def test_train_writes_pictures_metrics_and_models(smoke_run, tmp_path):
+    out, code, printed = smoke_run
+    assert code == 0
     for name in ("samples.png", "losses.png", "training.gif", "metrics.json", "generator.keras", "discriminator.keras"):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
@@ -17,13 +35,14 @@ def test_train_writes_pictures_metrics_and_models(tmp_path, capsys):
     assert metrics["scores"]["n_samples"] == 200 and metrics["scores"]["fid"] > 0
     with Image.open(out / "samples.png") as im:
         assert im.size[0] > 50
-    assert "jupyter lab" in capsys.readouterr().out
+    assert "jupyter lab" in printed
     # The saved models are plain Keras: a fresh Python without gan_course loads them.
     from test_portable import check_saved_folder_loads_without_the_course
 
     check_saved_folder_loads_without_the_course(out, tmp_path)
 
     # Running again resumes: the finished run is not repeated, the history is kept.
+    out = copy_of(out, tmp_path)
     cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--epochs", "3"])
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 3 and len(list((out / "grids").glob("epoch_*.png"))) == 3
@@ -46,9 +65,9 @@ def test_several_devices_come_from_speed_through_python_m_gan_course(capsys):
     assert "run python -m gan_course train --strategy mirrored" in capsys.readouterr().err
 
 
-def test_a_backup_of_another_recipe_is_not_resumed(tmp_path, capsys):
-    out = tmp_path / "run"
-    assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--epochs", "1"]) == 0
+def test_a_backup_of_another_recipe_is_not_resumed(smoke_run, tmp_path, capsys):
+    assert smoke_run[1] == 0
+    out = copy_of(smoke_run[0], tmp_path)  # a backup made by the default recipe
     saved = sorted(p.name for p in (out / "backup").iterdir())
     # The 2015 recipe has no generator EMA and dropout in D: its model cannot take these weights.
     assert cli.main(["train", "--preset", "smoke", "--out", str(out), "--offline", "--recipe", "dcgan2015"]) == 1

@@ -66,14 +66,19 @@ def untrained_models():
     return models.dcgan_generator(LATENT, (28, 28, 1), width=WIDTH), models.dcgan_discriminator((28, 28, 1), width=WIDTH)
 
 
+@pytest.fixture(scope="module")
+def untrained(digits):
+    """The generator before training, scored once for both tests (the same seed builds the same one)."""
+    return score(untrained_models()[0], digits[1].images)
+
+
 def train_and_score(digits, g_learning_rate=G_LEARNING_RATE):
     train, test = digits
     generator, discriminator = untrained_models()
-    untrained = score(generator, test.images)
     gan = training.DCGAN(generator, discriminator, seed=SEED)
     gan.compile(g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1=0.5))
     gan.fit(data.make_dataset(train.images, BATCH, seed=SEED), epochs=EPOCHS, verbose=0)
-    return untrained, score(generator, test.images)
+    return score(generator, test.images)
 
 
 def check_learned(untrained: Result, trained: Result):
@@ -86,14 +91,11 @@ def check_learned(untrained: Result, trained: Result):
 
 
 @pytest.mark.slow
-def test_trained_dcgan_draws_digits(digits):
-    untrained, trained = train_and_score(digits)
-    check_learned(untrained, trained)
+def test_trained_dcgan_draws_digits(digits, untrained):
+    check_learned(untrained, train_and_score(digits))
 
 
-def test_an_untrained_generator_fails_the_check(digits):
-    generator, _ = untrained_models()
-    untrained = score(generator, digits[1].images)
+def test_an_untrained_generator_fails_the_check(untrained):
     assert untrained.digits_drawn <= 2 and untrained.scores.confident_share < 0.05
     with pytest.raises(AssertionError):
         check_learned(untrained, untrained)
