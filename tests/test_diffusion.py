@@ -152,8 +152,15 @@ def test_unet_shapes_and_zero_start(seeded):
     assert out.shape == (2, 28, 28, 1) and np.all(out == 0), "the output conv starts at zero: no noise predicted"
 
 
-def test_saved_unet_loads_with_plain_keras_in_safe_mode(tmp_path, seeded):
-    net = dm.unet(10, width=8)
+def test_group_norm_is_an_option():
+    def norms(net):
+        return sum(isinstance(layer, keras.layers.GroupNormalization) for layer in net.layers)
+    assert norms(dm.unet(10, width=8)) == 0 and norms(dm.unet(10, width=8, norm=True)) == 6  # 2 per block, 3 blocks
+
+
+@pytest.mark.parametrize("norm", [False, True])
+def test_saved_unet_loads_with_plain_keras_in_safe_mode(tmp_path, seeded, norm):
+    net = dm.unet(10, width=8, norm=norm)
     net.get_layer("noise").set_weights([w + 0.01 for w in net.get_layer("noise").get_weights()])
     path = tmp_path / "unet.keras"
     net.save(path)
