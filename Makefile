@@ -32,15 +32,13 @@ train: $(STAMP)
 	$(BIN)/python -m gan_course train --preset $(PRESET)
 
 # Two worker processes (pytest-xdist), each test file and notebook whole in one of them (see
-# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. `make test` is the whole
-# suite: first everything at the smoke preset, then every lesson at the gpu preset's shapes
-# (tests/test_gpu_shapes.py, minutes each on a CPU), which `make test-gpu-shapes` runs alone.
-# PYTEST_ARGS goes to both runs; a run that its filter leaves empty (pytest's exit 5) is no failure.
+# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. Every lesson at the gpu
+# preset's shapes (tests/test_gpu_shapes.py, minutes each on a CPU) has its own target for now:
+# it is not yet part of make test or CI (see README, "Presets").
 TEST_WORKERS ?= 2
 PYTEST := GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(TEST_WORKERS)
 test: $(STAMP)
-	$(PYTEST) -m "not gpu_shapes" $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(PYTEST) -m gpu_shapes $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PYTEST) -m "not gpu_shapes" $(PYTEST_ARGS)
 
 test-gpu-shapes: $(STAMP)
 	$(PYTEST) -m gpu_shapes $(PYTEST_ARGS)
