@@ -32,6 +32,8 @@ What the lessons import (one concept per module):
 - ``toys``, ``experiments`` 1-D and 2-D toy GANs; resumable hyperparameter sweeps
 - ``ablation``  equal-budget ablations of the stabilisers (EMA, DiffAugment, TTUR, spectral
                 norm, R1) over seeds, run by ``experiments.run_sweep`` (lesson 07)
+- ``diffusion`` a small denoising diffusion model (schedule, U-Net, DDPM and DDIM) raced
+                against the GAN in lesson 08
 - ``paths``, ``cli``, ``logs``  where outputs go; ``python -m gan_course train``; quiet logs
                 (``logs.quiet_tensorflow()``, an explicit call)
 
