@@ -16,6 +16,15 @@ weights count most, and a weight k steps back counts ``beta^k`` as much as the n
 
 The average is never trained: only sampling uses it. ``TwoPlayerGAN(..., ema=0.999)`` keeps one
 (``gan.ema``) and then draws, scores, saves and plots from ``gan.sampling_generator``.
+
+Batch norm needs one more step. Its moving mean and variance describe the activations of the
+network that computed them; the averaged weights produce different activations (batch norm makes
+a layer's output blind to its weights' scale, so the live weights can grow and turn while the
+average of them does not), and the live generator's statistics do not fit the average. Copying
+them can turn the averaged generator's samples blank while the live generator draws digits. So
+the average keeps statistics of its own, measured on its own activations each step, as Izmailov
+et al. 2018 ("Averaging Weights Leads to Wider Optima", arXiv:1803.05407, sec. 3.2) recompute them
+for averaged weights.
 """
 
 from __future__ import annotations
@@ -61,9 +70,13 @@ class GeneratorEMA(keras.layers.Layer):
             Karras et al. 2018 (a memory of about 1 / (1 - beta) = 1000 updates).
         warmup: ramp beta up from 0.1 over the first updates (see ``ema_decay``).
 
-    ``update(generator)`` averages the trainable weights; non-trainable ones (batch norm's
-    moving mean and variance) are copied from the generator, as StyleGAN2-ADA copies its
-    buffers: they are statistics of the activations, not parameters the game moves.
+    ``update(generator, inputs)`` averages the trainable weights. Batch norm's moving mean and
+    variance are then measured on the average itself: the average runs on ``inputs`` (the batch of
+    noise the generator's step used) and each batch norm layer's statistics move towards the mean
+    and variance of the activations it sees, with the layer's own momentum, as in training (see
+    the module docstring for why). Other non-trainable weights, and batch norm's statistics when
+    ``inputs`` is not given or the generator is not a functional model, are copied from the
+    generator, as StyleGAN2-ADA copies its buffers (its generator has no batch norm).
 
     A ``Layer``, so its weights (the average and the update count) are part of the GAN's own:
     ``BackupAndRestore`` saves and restores them with everything else.
@@ -81,14 +94,15 @@ class GeneratorEMA(keras.layers.Layer):
         # Never trained: no optimizer sees it, and its batch norm always uses the moving statistics.
         self.average.trainable = False
         self.updates = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False, name="updates")
+        self.batch_norms, self.activations = _batch_norm_inputs(self.average)
         self.built = True
 
     def beta(self):
         """The beta the next ``update`` will use."""
         return ema_decay(self.updates, self.decay, self.warmup)
 
-    def update(self, generator: keras.Model) -> None:
-        """One step of the average, after one update of ``generator``."""
+    def update(self, generator: keras.Model, inputs=None) -> None:
+        """One step of the average, after one update of ``generator`` on ``inputs``."""
         live, averaged = generator.weights, self.average.weights
         if len(live) != len(averaged):
             raise ValueError(f"{generator.name} has {len(live)} weights, its average {len(averaged)}: "
@@ -96,7 +110,39 @@ class GeneratorEMA(keras.layers.Layer):
         beta = self.beta()
         trainable = [(a, w) for a, w in zip(averaged, live) if w.trainable]
         update_average([a for a, _ in trainable], [w for _, w in trainable], beta)
+        measured = set()
+        if inputs is not None and self.activations is not None:
+            measured = self.measure_statistics(inputs)
         for a, w in zip(averaged, live):
-            if not w.trainable:
+            if not w.trainable and id(a) not in measured:
                 a.assign(w)
         self.updates.assign_add(1)
+
+    def measure_statistics(self, inputs) -> set:
+        """Move each batch norm layer's moving mean and variance towards the mean and variance of
+        the average's own activations on ``inputs`` (``m <- momentum * m + (1 - momentum) * batch``,
+        as ``BatchNormalization`` does in training). Returns the ids of the variables it set."""
+        features = self.activations(inputs, training=False)
+        if not isinstance(features, (list, tuple)):
+            features = [features]
+        measured = set()
+        for layer, x in zip(self.batch_norms, features):
+            axis = layer.axis % len(x.shape)
+            mean, variance = ops.moments(ops.cast(x, "float32"), [i for i in range(len(x.shape)) if i != axis])
+            m = layer.momentum
+            for stat, batch in ((layer.moving_mean, mean), (layer.moving_variance, variance)):
+                stat.assign(m * stat + (1.0 - m) * ops.cast(batch, stat.dtype))
+                measured.add(id(stat))
+        return measured
+
+
+def _batch_norm_inputs(model: keras.Model):
+    """(batch norm layers, a model from ``model``'s inputs to each one's input), or ([], None)
+    when ``model`` has no batch norm or is not a functional model (then nothing is measured)."""
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return [], None
+    try:  # a subclassed model has no graph of layers to read the inputs from
+        return norms, keras.Model(model.inputs, [layer.input for layer in norms], name=f"{model.name}_norm_inputs")
+    except (AttributeError, ValueError, TypeError):
+        return [], None

@@ -229,8 +229,10 @@ class TwoPlayerGAN(keras.Model):
         """n rows of ``sample(m, seed_generator)`` (labels, codes, alphas), per replica like the noise."""
         return replica_random(lambda m: sample(m, self.seed_generator), n)
 
-    def move(self, tape, loss, optimizer, player):
+    def move(self, tape, loss, optimizer, player, inputs=None):
         """One player's move: the gradient of ``loss`` for ``player``'s weights, then a step.
+        For the generator, ``inputs`` (its input batch) lets the EMA measure batch norm's
+        statistics on the averaged weights (``gan_course.ema``).
 
         The tape starts the backward pass from ``c`` instead of 1, which gives the gradient of
         ``c * loss``: ``c`` is the optimizer's loss scale under mixed_float16 (undone by the
@@ -242,7 +244,7 @@ class TwoPlayerGAN(keras.Model):
         grads = tape.gradient(loss, weights, output_gradients=c)
         optimizer.apply_gradients(zip(grads, weights))
         if self.ema is not None and player is self.generator:
-            self.ema.update(self.generator)  # w_ema <- beta * w_ema + (1 - beta) * w, after each G move
+            self.ema.update(self.generator, inputs)  # w_ema <- beta * w_ema + (1 - beta) * w, after each G move
 
 
 def two_time_scale_optimizers(d_learning_rate=4e-4, g_learning_rate=1e-4, beta_1=0.0, beta_2=0.9):

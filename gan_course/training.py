@@ -133,7 +133,7 @@ class DCGAN(TwoPlayerGAN):
                 self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             # 2. Generator: the updated D judges the same fakes; only G's weights move.
             g_loss = self.g_loss_fn(self.score(fake_images))
-        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator, inputs=z)
         return self.log(d_loss=d_loss, g_loss=g_loss, d_real=tf.sigmoid(real_logits), d_fake=tf.sigmoid(fake_logits))
 
     def simultaneous_step(self, real_images, z):
@@ -143,5 +143,5 @@ class DCGAN(TwoPlayerGAN):
             d_loss, real_logits, fake_logits = self.discriminator_loss(real_images, fake_images)
             g_loss = self.g_loss_fn(fake_logits)
         self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
-        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator, inputs=z)
         return self.log(d_loss=d_loss, g_loss=g_loss, d_real=tf.sigmoid(real_logits), d_fake=tf.sigmoid(fake_logits))

@@ -222,7 +222,7 @@ class WGAN(TwoPlayerGAN):
         z = self.sample_noise(batch_size)
         with tf.GradientTape() as tape:
             g_loss = losses.wasserstein_generator_loss(self.score(self.generator(z, training=True)))
-        self.move(tape, g_loss, self.g_optimizer, self.generator)
+        self.move(tape, g_loss, self.g_optimizer, self.generator, inputs=z)
         return g_loss
 
     def train_step(self, data):

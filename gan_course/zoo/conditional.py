@@ -131,7 +131,7 @@ class ConditionalGAN(TwoPlayerGAN):
                     d_loss = losses.discriminator_loss(real_logits, fake_logits)
                 self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = losses.generator_loss(self.discriminator([fake_images, labels], training=True))
-        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator, inputs=[z, labels])
         return self.log(d_loss=d_loss, g_loss=g_loss)
 
 

@@ -108,7 +108,7 @@ class InfoGAN(TwoPlayerGAN):
             fake_score, cat_logits, cont_mean = self.discriminator(fake_images, training=True)
             l_cat, l_cont, info = self.info_loss(category, continuous, cat_logits, cont_mean)
             g_loss = losses.generator_loss(fake_score) + info
-        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator, inputs=[z, category, continuous])
         return self.log(d_loss=d_loss, g_loss=g_loss, info_cat=l_cat, info_cont=l_cont)
 
 

@@ -111,5 +111,5 @@ class PairedGAN(TwoPlayerGAN):
                     d_loss = losses.discriminator_loss(self.judge(x, y), self.judge(x, y_hat))
                 self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = self.g_loss_fn(self.judge(x, y_hat), y, y_hat)
-        self.move(g_tape, g_loss, self.g_optimizer, self.generator)
+        self.move(g_tape, g_loss, self.g_optimizer, self.generator, inputs=x)
         return self.log(d_loss=d_loss, g_loss=g_loss, l1=losses.l1_loss(y, y_hat))
