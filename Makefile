@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 WEB    := site/node_modules/.installed
 PRESET ?= cpu
 
-.PHONY: help train test test-gpu-shapes lab strip lock clean materials slides site web-assets
+.PHONY: help train results test test-gpu-shapes lab strip lock clean materials slides site web-assets
 
 help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
 	@echo "make test    the whole test suite, every notebook included (smoke preset, offline)"
+	@echo "make results  train both MNIST recipes at the cpu preset and rewrite README's numbers from results/cpu/ (maintainers)"
 	@echo "make test-gpu-shapes  every lesson at the gpu preset's shapes, two steps each, on the CPU (minutes; CI runs it)"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
@@ -30,6 +31,16 @@ $(STAMP): requirements.txt pyproject.toml
 
 train: $(STAMP)
 	$(BIN)/python -m gan_course train --preset $(PRESET)
+
+# README's numbers for make train: both MNIST recipes at the cpu preset, recorded in results/cpu/
+# (gan_course/teaching/results.py), then README's results blocks rewritten from that record.
+RESULTS_RUNS = outputs/results
+results: $(STAMP)
+	$(BIN)/python -m gan_course train --preset cpu --fresh --out $(RESULTS_RUNS)/fast
+	$(BIN)/python -m gan_course train --preset cpu --fresh --recipe dcgan2015 --out $(RESULTS_RUNS)/dcgan2015
+	$(BIN)/python -m gan_course.teaching.results record $(RESULTS_RUNS)/fast/metrics.json make_train
+	$(BIN)/python -m gan_course.teaching.results record $(RESULTS_RUNS)/dcgan2015/metrics.json make_train_dcgan2015
+	$(BIN)/python -m gan_course.teaching.results update-readme
 
 # Two worker processes (pytest-xdist), each test file and notebook whole in one of them (see
 # tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. Every lesson at the gpu
