@@ -111,3 +111,19 @@ def test_toc_links_point_at_the_headings_real_ids(tmp_path):
     assert 'href="#7-one-round-of-the-game-as-a-train_step"' in html
     assert 'href="#our-measurements-cpu-preset-width-32"' in html and 'href="#intro"' in html
     assert site._fix_lesson_toc(tmp_path) == 0
+
+
+def test_a_cached_run_takes_the_notebooks_new_slide_metadata(tmp_path):
+    path = _toy(tmp_path / "09_toy.ipynb")
+    cache = tmp_path / "cache"
+    site.execute_lesson(path, "smoke", cache, timeout=120, verbose=False)
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["metadata"]["slideshow"] = {"slide_type": "skip"}  # a lecturer re-cuts the slides
+    nb["cells"][1]["metadata"]["gan_course"] = {"slide_excerpt": "print"}
+    path.write_text(json.dumps(nb))
+    again = site.execute_lesson(path, "smoke", cache, timeout=120, verbose=False)
+    assert again["cached"], "slide metadata does not re-run the lesson"
+    executed = nbformat.read(again["path"], as_version=4)
+    assert executed.cells[1].metadata["slideshow"] == {"slide_type": "skip"}
+    assert executed.cells[1].metadata["gan_course"] == {"slide_excerpt": "print"}
+    assert executed.cells[1].outputs[0]["text"] == "six times seven is 42\n", "the outputs stay"

@@ -2,16 +2,18 @@
 
 What a lecturer sees when presenting: each deck is opened as a file with the network off, at a
 1280x720 window, with reveal.js' own scaling on (the slide is laid out at the deck's configured
-size, e.g. 960x700, and scaled to the window). The test goes to every slide (``Reveal.slide(h, v)``,
-sub-slides included; a fragment takes its place before it is shown, so it is measured too) and
-checks, for the present slide:
+size, 1280x720 in slides.SLIDE_SIZE, and scaled to the window). The test goes to every slide
+(``Reveal.slide(h, v)``, sub-slides included; a fragment takes its place before it is shown, so
+it is measured too) and checks, for the present slide:
 
 - its content height (the section's ``scrollHeight``, what reveal.js centres) is within the
   configured slide height: nothing runs off the bottom;
 - nothing is clipped at the right: the section's ``scrollWidth``, every ``<pre>`` (code, printed
   output) and every element's right edge stay within the slide's width;
 - MathJax typeset the maths: no raw ``$...$``, ``$$``, ``\\(`` or ``\\[`` in the visible
-  markdown, and no MathJax error box.
+  markdown, every formula drawn, no TeX error and no undefined macro.
+
+``test_the_measure_catches_what_does_not_fit`` checks the measure itself on a toy deck.
 
 A failure names the deck, the slide number (as reveal.js shows it, and its h/v indices) and its
 heading. Two kinds of deck: **code-only** (every lesson, as ``make materials`` builds them) and
@@ -46,6 +48,8 @@ EXECUTED = LESSONS if os.environ.get("GAN_COURSE_SLIDE_FIT_EXECUTED") == "all" e
     [n for n in ("00_gan_theory", "01_dcgan_mnist") if n in LESSONS]
 DECKS = [f"slides/{n}" for n in LESSONS] + [f"slides-executed/{n}" for n in EXECUTED]
 TOLERANCE = 1  # px: sub-pixel rounding of scrollHeight/scrollWidth
+# MathJax has started (its first typesetting of the page is done) and has nothing queued.
+_MATHJAX_DONE = "() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"
 
 
 def _require(ok: bool, why: str):
@@ -112,6 +116,17 @@ _MEASURE = r"""async (targets) => {
   const Reveal = await new Promise(resolve => require([url], resolve));
   const idle = () => new Promise(resolve => MathJax.Hub.Queue(resolve));
   const frame = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  // Formulas MathJax did not draw: each one's TeX stays in a <script type="math/tex"> whose drawing
+  // is the element "<id>-Frame" (MathJax draws a slide's formulas in chunks, so the test waits up
+  // to 5 s for them); a TeX error shows the source instead (noErrors) or an error box, an
+  // undefined macro its name (noUndefined).
+  const frames = slide => Array.from(slide.querySelectorAll('script[type^="math/tex"]'))
+      .filter(s => !s.closest('aside.notes')).map(s => s.id && document.getElementById(s.id + '-Frame'));
+  const undrawn = slide => frames(slide).filter(f => !f || f.getClientRects().length === 0).length;
+  const mathProblems = slide => undrawn(slide)
+      + slide.querySelectorAll('.MathJax_Error, .merror, .mjx-merror, .mjx-noError').length
+      + frames(slide).filter(f => f && f.querySelector('.mjx-math') && f.querySelector('.mjx-math').textContent.includes('\\')).length;
+  const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
   const config = Reveal.getConfig();
   const width = Number(config.width), height = Number(config.height);
   const rows = [];
@@ -121,14 +136,17 @@ _MEASURE = r"""async (targets) => {
   for (const [h, v] of (targets || all)) {
     Reveal.slide(h, v);
     await idle(); await frame();
+    for (let i = 0; i < 50 && undrawn(Reveal.getCurrentSlide()) > 0; i++) await sleep(100);
+    await document.fonts.ready; await frame();  // the fonts this slide asked for (MathJax's among them)
     if (targets) {  // a second look: typeset the slide again, let fonts settle
       await new Promise(resolve => MathJax.Hub.Queue(['Rerender', MathJax.Hub, Reveal.getCurrentSlide()], resolve));
-      await new Promise(resolve => setTimeout(resolve, 500)); await frame();
+      await sleep(500); await frame();
     }
     const slide = Reveal.getCurrentSlide();
     const box = slide.getBoundingClientRect();
     const scale = Reveal.getScale();
-    const visible = el => !el.closest('aside.notes') && el.getClientRects().length > 0;
+    // what the room sees: not the speaker notes, not MathJax's hidden MathML copy (for screen readers)
+    const visible = el => !el.closest('aside.notes, .MJX_Assistive_MathML') && el.getClientRects().length > 0;
     const right = Array.from(slide.querySelectorAll('*')).filter(visible)
         .map(el => (el.getBoundingClientRect().right - box.left) / scale);
     const pres = Array.from(slide.querySelectorAll('pre')).filter(visible)
@@ -144,7 +162,7 @@ _MEASURE = r"""async (targets) => {
       heading: (heading ? heading.textContent : firstText).replace(/\s*¶\s*$/, '').slice(0, 80),
       scrollHeight: slide.scrollHeight, scrollWidth: slide.scrollWidth,
       rightmost: Math.round(Math.max(0, ...right)), pres, raw: raw.slice(0, 3),
-      mathErrors: slide.querySelectorAll('.MathJax_Error, .merror, [data-mjx-error]').length,
+      mathErrors: mathProblems(slide),
       notes: !!slide.querySelector('aside.notes'),
     });
   }
@@ -177,7 +195,7 @@ def test_every_slide_fits_1280x720(chromium, decks, summary, deck):
     try:
         page.goto(path.as_uri())
         page.wait_for_selector(".reveal.ready", timeout=30_000)
-        page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
+        page.wait_for_function(_MATHJAX_DONE)
         page.evaluate("() => document.fonts.ready.then(() => true)")
         result = page.evaluate(_MEASURE, None)
         rows, width, height = result["rows"], result["width"], result["height"]
@@ -204,3 +222,35 @@ def test_every_slide_fits_1280x720(chromium, decks, summary, deck):
     assert not bad, f"{deck}: {len(bad)} of {len(rows)} slides do not fit {WINDOW['width']}x{WINDOW['height']} " \
                     f"(layout {width}x{height}):\n" + "\n".join(
         f"  slide {row['number']} (#/{row['h']}/{row['v']}) {row['heading']!r}: " + "; ".join(p) for row, p in bad)
+
+
+def test_the_measure_catches_what_does_not_fit(chromium, tmp_path):
+    """The measure itself, on a toy deck: a slide that fits, one too tall, one with a line cut at
+    the right, one with a formula MathJax cannot typeset."""
+    import nbformat
+
+    from gan_course.teaching import slides
+
+    _require((slides.web_assets_dir() / "reveal.js" / "package.json").is_file(), "site/node_modules missing")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Fits\n\nOne line, and $G(z)$."),
+                nbformat.v4.new_markdown_cell("## Too tall\n\n" + "\n\n".join(f"Paragraph {i}." for i in range(40))),
+                nbformat.v4.new_markdown_cell('## Too wide\n\n<pre style="white-space: pre">' + "x" * 400 + "</pre>"),
+                nbformat.v4.new_markdown_cell("## Bad maths\n\n$\\notamacro{x}$ and $x^{2$")]
+    for cell in nb.cells[1:]:
+        cell.metadata["slideshow"] = {"slide_type": "slide"}
+    nbformat.write(nb, tmp_path / "01_toy.ipynb")
+    deck = slides.build_slides(tmp_path / "decks", [tmp_path / "01_toy.ipynb"], assets="vendor", verbose=False)[0]
+    page = chromium.new_page()
+    try:
+        page.goto(deck.as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=30_000)
+        page.wait_for_function(_MATHJAX_DONE)
+        result = page.evaluate(_MEASURE, None)
+    finally:
+        page.close()
+    found = {row["heading"]: _problems(row, result["width"], result["height"]) for row in result["rows"]}
+    assert found["Fits"] == [], found
+    assert any("px tall" in p for p in found["Too tall"]), found
+    assert any("cut at the right" in p for p in found["Too wide"]), found
+    assert any("MathJax" in p for p in found["Bad maths"]), found

@@ -92,6 +92,33 @@ def _cached(target: Path, key: str):
     return meta if meta.get("key") == key else None
 
 
+_SLIDE_KEYS = ("slideshow", "gan_course", "tags")  # cell metadata that cuts the slides (teaching.slides)
+
+
+def _take_slide_metadata(target: Path, source: Path) -> None:
+    """Give a cached run's cells the slide metadata the notebook's cells have now: re-cutting the
+    slides does not re-run a lesson (the key ignores metadata), and its executed deck follows."""
+    cached = json.loads(target.read_text(encoding="utf-8"))
+    current = {c.get("id"): c.get("metadata", {}) for c in json.loads(source.read_text(encoding="utf-8"))["cells"]}
+    changed = False
+    for cell in cached["cells"]:
+        wanted = current.get(cell.get("id"))
+        if wanted is None:
+            continue
+        metadata = cell.setdefault("metadata", {})
+        for key in _SLIDE_KEYS:
+            if metadata.get(key) != wanted.get(key):
+                changed = True
+                if key in wanted:
+                    metadata[key] = wanted[key]
+                else:
+                    metadata.pop(key, None)
+    if changed:
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(cached, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(target)
+
+
 def execute_lesson(path: str | Path, preset: str, cache: str | Path | None = None, timeout: int = 3600,
                    force: bool = False, verbose: bool = True) -> dict:
     """Run one lesson under ``preset`` unless its cached run is still valid.
@@ -111,6 +138,7 @@ def execute_lesson(path: str | Path, preset: str, cache: str | Path | None = Non
     key = lesson_key(path, preset)
     meta = None if force else _cached(target, key)
     if meta is not None:
+        _take_slide_metadata(target, path)
         if verbose:
             print(f"{path.stem}: unchanged, using the run from {meta['executed_at']} ({meta['seconds']:.0f} s)")
         return {"lesson": path.stem, "path": target, "seconds": meta["seconds"], "cached": True}

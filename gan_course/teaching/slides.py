@@ -351,7 +351,13 @@ def slide_view(nb, source: str = "notebook"):
 # style sheet: there MathJax's HTML formulas lose their layout, while the MathML copy that MathJax
 # keeps beside each one (for screen readers) is drawn by the browser. The deck hides the former in
 # that window.
-_SPEAKER_VIEW_MATHS = """<script>
+_SPEAKER_VIEW_MATHS = """<script type="text/x-mathjax-config">
+// No automatic line breaks in formulas: MathJax breaks a formula to the width of its container,
+// which in a table cell is not known until the formulas are drawn, so a table came out two slides
+// tall on one pass and one slide on the next. A formula too wide for a slide fails the slide test.
+MathJax.Hub.Config({CommonHTML: {linebreaks: {automatic: false}}});
+</script>
+<script>
 (function () {
   var open = window.open;
   window.open = function () {
@@ -399,6 +405,7 @@ SLIDE_CSS = """
 .reveal .jp-OutputArea table { font-size: 15px; }
 .reveal .jp-RenderedHTMLCommon td, .reveal .jp-RenderedHTMLCommon th { padding: 2px 6px; }
 .reveal .jp-RenderedMarkdown img { max-height: 430px; max-width: 100%; }
+.reveal .MJXc-display { font-size: 85%; }
 """
 
 
