@@ -12,7 +12,7 @@ help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
 	@echo "make test    the whole test suite, every notebook included (smoke preset, offline)"
 	@echo "make results  train both MNIST recipes at the cpu preset and rewrite README's numbers from results/cpu/ (maintainers)"
-	@echo "make test-gpu-shapes  every lesson at the gpu preset's shapes, two steps each, on the CPU (minutes; CI runs it)"
+	@echo "make test-gpu-shapes  only the lessons at the gpu preset's shapes, two steps each, on the CPU (part of make test)"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
 	@echo "make slides  slides with outputs: runs every notebook first (PRESET=$(PRESET))"
@@ -43,13 +43,13 @@ results: $(STAMP)
 	$(BIN)/python -m gan_course.teaching.results update-readme
 
 # Two worker processes (pytest-xdist), each test file and notebook whole in one of them (see
-# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. Every lesson at the gpu
-# preset's shapes (tests/test_gpu_shapes.py, minutes each on a CPU) has its own target for now:
-# it is not yet part of make test or CI (see README, "Presets").
+# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. make test includes every
+# lesson at the gpu preset's shapes for two steps (tests/test_gpu_shapes.py, about a minute each);
+# make test-gpu-shapes runs only those.
 TEST_WORKERS ?= 2
 PYTEST := GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(TEST_WORKERS)
 test: $(STAMP)
-	$(PYTEST) -m "not gpu_shapes" $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-gpu-shapes: $(STAMP)
 	$(PYTEST) -m gpu_shapes $(PYTEST_ARGS)

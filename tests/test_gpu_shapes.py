@@ -7,8 +7,8 @@ to ``presets.CAPPED_COUNT`` examples (see ``gan_course.presets``). A lesson that
 saves, loads or plots something the gpu path shapes differently from smoke fails here, in minutes,
 instead of after ten minutes on a student's GPU.
 
-These runs take several minutes per lesson on 2 cores, so they carry the ``gpu_shapes`` mark and
-have their own target, ``make test-gpu-shapes``; ``make test`` (and so CI) leaves them out for now.
+They are part of ``make test`` (and so of CI), each lesson a unit of its own for the two workers;
+the ``gpu_shapes`` mark selects them alone (``make test-gpu-shapes``).
 """
 
 from __future__ import annotations
