@@ -19,86 +19,33 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import time
 
 import numpy as np
 
 from gan_course import experiments, recipes
+from gan_course.config import RunConfig
 
 __all__ = ["AblationConfig", "train", "d_gradient_sq", "run_trial", "trial_stem", "GRID_SEED", "GRID_SIZE"]
 
 GRID_SEED, GRID_SIZE = 12345, 36  # the fixed noise every row's saved samples are drawn from
 
 
-ADDED_LATER = ("mapping", "d_hidden")  # fields left out of AblationConfig.key at their defaults
-
-
 @dataclasses.dataclass(frozen=True)
-class AblationConfig:
-    """One training run of an ablation. The defaults are the 2015 DCGAN recipe at width 32."""
+class AblationConfig(RunConfig):
+    """One row of an ablation at one seed: a ``config.RunConfig`` (every setting of the run, with
+    its defaults: the 2015 recipe) plus what names the row's data and yardstick. Its budget is
+    ``steps`` generator updates (one D update each), which every row of a comparison shares."""
 
-    name: str  # the row label, e.g. "fast + R1"
-    seed: int = 0
     dataset: str = "mnist"  # a label for the rows (the images are the caller's)
-    image_shape: tuple = (28, 28, 1)
-    steps: int = 1000  # the budget: generator updates (one D update each)
-    batch_size: int = 64
-    latent_dim: int = 64
-    width: int = 32
-    g_learning_rate: float = 2e-4
-    d_learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    dropout: float = 0.3  # in D
-    ema: float | None = None  # decay of the generator EMA; None: off
-    augment: str | None = None  # DiffAugment policy, e.g. "translation,cutout"; None: off
-    spectral_norm: bool = False  # in D (which then has no batch norm)
-    r1_gamma: float = 0.0  # weight of the R1 penalty; 0: off
-    r1_every: int = 1  # lazy R1: the penalty on every r1_every-th D step, r1_every times as heavy
-    mapping: int = 0  # Dense + LeakyReLU layers on z in G (models.dcgan_generator); 0: none
-    d_hidden: int = 0  # a hidden Dense layer of this size before D's logit (models.dcgan_discriminator); 0: none
-    max_images: int | None = None  # None: every training image
-    n_eval: int = 1000  # generated images scored
     scorer: str = "mnist-classifier"  # which yardstick scores the row (part of the key)
-    eager: bool = False  # run without building a graph (faster for a handful of steps)
 
     def __post_init__(self):
-        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
-        checks = {
-            "steps": self.steps >= 1,
-            "batch_size": self.batch_size >= 1,
-            "width": self.width >= 1,
-            "dropout": 0.0 <= self.dropout < 1.0,
-            "ema": self.ema is None or 0.0 <= self.ema < 1.0,
-            "r1_gamma": self.r1_gamma >= 0.0,
-            "r1_every": int(self.r1_every) == self.r1_every and self.r1_every >= 1,
-            "mapping": int(self.mapping) == self.mapping and self.mapping >= 0,
-            "d_hidden": int(self.d_hidden) == self.d_hidden and self.d_hidden >= 0,
-            "g_learning_rate": self.g_learning_rate > 0,
-            "d_learning_rate": self.d_learning_rate > 0,
-        }
-        bad = {field: getattr(self, field) for field, ok in checks.items() if not ok}
-        if bad:
-            raise ValueError(f"AblationConfig {self.name!r} has invalid values {bad}: fix them and build it again.")
-        if self.augment:
-            from gan_course import diffaugment
-
-            diffaugment.policy_names(self.augment)  # an unknown policy fails here, not after minutes
-
-    def key(self) -> str:
-        """A stable identity for caching: every field, sorted. Any change of setting changes it.
-
-        Fields added after the first caches were written (``ADDED_LATER``) are left out while they
-        hold their default, which is what those runs used: their cached rows stay valid."""
-        at_default = {f.name for f in dataclasses.fields(self)
-                      if f.name in ADDED_LATER and getattr(self, f.name) == f.default}
-        return json.dumps({k: v for k, v in dataclasses.asdict(self).items() if k not in at_default}, sort_keys=True)
-
-    def replace(self, name: str, **changes) -> "AblationConfig":
-        """This configuration with a new row label and some fields changed (a misspelt field is an error)."""
-        return dataclasses.replace(self, name=name, **changes)
+        super().__post_init__()
+        if self.steps is None:
+            raise ValueError(f"AblationConfig {self.name!r} needs a budget: steps=N generator updates "
+                             "(every row of a comparison gets the same).")
 
 
 def train(cfg: AblationConfig, images, n_log: int = 10, verbose: int = 0):
@@ -183,9 +130,8 @@ def run_trial(cfg: AblationConfig, train_images, test_images, samples_dir=None, 
     gan, history, updates, wall, cpu = train(cfg, train_images)
     last = {f"final_{k}": float(v[-1]) for k, v in history.items()}
     scorer = _mnist_scorer(test_images) if scorer is None else scorer
-    row = dataclasses.asdict(cfg)
-    row["image_shape"] = list(cfg.image_shape)  # as the JSON-lines cache gives it back
-    row.update(scorer(gan.sampling_generator, cfg.n_eval, cfg.seed))
+    row = cfg.as_dict()
+    row.update(scorer(gan.sampling_generator, cfg.eval_samples, cfg.seed))
     row.update(g_updates=updates, real_images_seen=updates * cfg.batch_size, train_seconds=round(wall, 1),
                train_cpu_seconds=round(cpu, 1), d_grad_sq=d_gradient_sq(gan.discriminator, test_images[:256]),
                diverged=not all(math.isfinite(v) for v in last.values()), **last)

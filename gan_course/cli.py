@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import dataclasses
 import json
 import shutil
 import sys
@@ -43,16 +42,18 @@ def check_backup_recipe(backup: Path, recipe: dict) -> None:
     Raises:
         paths.OutputFolderError: naming both recipes and the two ways out; nothing is deleted.
     """
-    from gan_course import paths, recipes
+    from gan_course import paths
+    from gan_course.config import RunConfig
 
-    wanted = {k: v for k, v in recipe.items() if k != "epochs"}
-    # Fields added to Recipe later default to what runs before them did (0: off).
-    defaults = {f.name: f.default for f in dataclasses.fields(recipes.Recipe) if f.default is not dataclasses.MISSING}
+    ignored = ("epochs", "eval_samples")  # more epochs continue a run; scoring does not change its weights
+    wanted = {k: v for k, v in recipe.items() if k not in ignored}
+    # A recipe.json from before a field existed: that field was at its default (off) in that run.
+    defaults = RunConfig().as_dict()
     record = backup / RECIPE_FILE
     has_backup = backup.is_dir() and any(p.name != RECIPE_FILE for p in backup.iterdir())
     if has_backup:
         saved = json.loads(record.read_text()) if record.is_file() else None
-        saved = {k: v for k, v in {**defaults, **saved}.items() if k != "epochs"} if saved else None
+        saved = {k: v for k, v in {**defaults, **saved}.items() if k not in ignored} if saved else None
         if saved != wanted:
             made_by = f"recipe {saved}" if saved else "an older version of the course (before recipes)"
             raise paths.OutputFolderError(
@@ -92,7 +93,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
     worker = place.worker_info()
     preset = get_preset(preset_name)
     # The recipe: sizes, learning rate, EMA (gan_course.recipes: what each change is worth).
-    r = recipes.recipe(preset, recipe_name, **({} if epochs is None else {"epochs": epochs}))
+    r = recipes.recipe(preset, recipe_name, seed=seed, **({} if epochs is None else {"epochs": epochs}))
     out = Path(out) if out else paths.outputs_dir("dcgan_mnist")
     if fresh and worker.is_chief and out.exists():
         for item in out.iterdir():  # everything but the lock that main() holds on this folder

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_course.config import RunConfig
+
 __all__ = [
     "TrialConfig",
     "variant",
@@ -50,47 +52,12 @@ _SCORE_FIELDS = ("fid", "kid", "coverage", "entropy", "confident_share")
 
 
 @dataclasses.dataclass(frozen=True)
-class TrialConfig:
-    """Everything that defines one training run. Defaults: the course's MNIST DCGAN at width 32."""
+class TrialConfig(RunConfig):
+    """One trial of a sweep: a ``config.RunConfig`` (every setting of the run, with its defaults)
+    plus the factor the trial varies. Row labels default to ``"baseline"``."""
 
     name: str = "baseline"  # the row label, e.g. "lr D x4"
     factor: str = "baseline"  # what this trial varies, e.g. "learning rates"
-    latent_dim: int = 64
-    g_learning_rate: float = 2e-4
-    d_learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    batch_size: int = 64
-    width: int = 32  # filters of G's last hidden block and D's first block
-    extra_blocks: int = 0  # stride-1 conv blocks added after each resolution step (depth)
-    kernel_size: int = 4
-    dropout: float = 0.3  # in D only
-    batch_norm: bool = True  # in both G and D (where DCGAN puts it)
-    real_label: float = 1.0  # 0.9 = one-sided label smoothing
-    epochs: int = 8
-    max_images: int | None = None  # None: every training digit
-    eval_samples: int = 1000
-    seed: int = 0
-
-    def key(self) -> str:
-        """A stable identity for resuming: every field, sorted."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
-
-    def __post_init__(self):
-        checks = {
-            "latent_dim": self.latent_dim >= 1,
-            "batch_size": self.batch_size >= 2,
-            "width": self.width >= 1,
-            "extra_blocks": self.extra_blocks >= 0,
-            "kernel_size": self.kernel_size >= 1,
-            "dropout": 0.0 <= self.dropout < 1.0,
-            "epochs": self.epochs >= 1,
-            "g_learning_rate": self.g_learning_rate >= 0,
-            "d_learning_rate": self.d_learning_rate >= 0,
-        }
-        bad = [field for field, ok in checks.items() if not ok]
-        if bad:
-            values = {field: getattr(self, field) for field in bad}
-            raise ValueError(f"TrialConfig {self.name!r} has invalid values {values}: fix them and build it again.")
 
 
 def variant(base: TrialConfig, name: str, factor: str | None = None, **changes) -> TrialConfig:
@@ -100,11 +67,7 @@ def variant(base: TrialConfig, name: str, factor: str | None = None, **changes) 
     Raises:
         ValueError: for a field TrialConfig does not have (a typo would silently run the baseline).
     """
-    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(TrialConfig)})
-    if unknown:
-        valid = ", ".join(f.name for f in dataclasses.fields(TrialConfig))
-        raise ValueError(f"TrialConfig has no field(s) {unknown}. Valid fields: {valid}.")
-    return dataclasses.replace(base, name=name, factor=factor or name, **changes)
+    return base.replace(name, factor=factor or name, **changes)
 
 
 # --------------------------------------------------------------------------- one trial
@@ -132,15 +95,18 @@ def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | N
     # (D drops before its LeakyReLU, as models does: the same function as after it, since LeakyReLU is
     # positively homogeneous and maps 0 to 0, so rows cached from the sweep's earlier builders stay valid.)
     dataset = data.make_dataset(images, cfg.batch_size, seed=cfg.seed)
+    # The budget: cfg.epochs passes, or cfg.steps generator updates when it is set.
+    budget = dict(epochs=cfg.epochs) if cfg.steps is None else dict(epochs=1, steps_per_epoch=cfg.steps)
+    dataset = dataset if cfg.steps is None else dataset.repeat()
     start, cpu_start = time.perf_counter(), time.process_time()
-    history = gan.fit(dataset, epochs=cfg.epochs, verbose=2 if verbose else 0).history
+    history = gan.fit(dataset, **budget, verbose=2 if verbose else 0).history
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 
     last = {k: float(v[-1]) for k, v in history.items()}
     diverged = not all(math.isfinite(v) for v in last.values())
-    row = dataclasses.asdict(cfg)
+    row = cfg.as_dict()
     row.update(
-        steps=cfg.epochs * (len(images) // cfg.batch_size),
+        steps=cfg.epochs * (len(images) // cfg.batch_size) if cfg.steps is None else cfg.steps,
         g_params=gan.generator.count_params(),
         d_params=gan.discriminator.count_params(),
         train_seconds=round(seconds, 1),
@@ -166,7 +132,7 @@ def trial_stem(trial) -> str:
 
     ``trial`` is a ``TrialConfig`` or a result row (a dict or a pandas row) with ``name`` and ``seed``.
     """
-    name, seed = (trial.name, trial.seed) if isinstance(trial, TrialConfig) else (trial["name"], trial["seed"])
+    name, seed = (trial.name, trial.seed) if isinstance(trial, RunConfig) else (trial["name"], trial["seed"])
     slug = "".join(c if c.isalnum() else "_" for c in str(name)).strip("_").lower()
     return f"{slug}_seed{int(seed)}"
 

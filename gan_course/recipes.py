@@ -38,111 +38,64 @@ CPU and kept because it lowered the classifier FID; the runs and their numbers a
 DiffAugment, the hinge and LSGAN losses, spectral and layer normalisation in D, up-sampling +
 convolution in G, other batch sizes and rates, truncation, and variants of the two layers.
 
-``recipe(preset, name)`` gives the numbers; ``build_dcgan(recipe)`` the compiled model.
+``recipe(preset, name)`` gives the numbers (a ``config.RunConfig``); ``build_dcgan(recipe)`` the compiled model.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
+from gan_course.config import RunConfig, from_preset
 from gan_course.presets import get_preset
 
-__all__ = ["Recipe", "RECIPES", "recipe", "build_dcgan"]
+__all__ = ["RECIPES", "recipe", "build_dcgan"]
 
 RECIPES = ("fast", "dcgan2015")
 
 
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """Everything that differs between two ways of training the MNIST DCGAN."""
+def recipe(preset=None, name: str = "fast", **changes) -> RunConfig:
+    """The recipe ``name`` (``"fast"``, the default, or ``"dcgan2015"``) sized for ``preset``: a
+    ``config.RunConfig`` whose sizes come from the preset.
 
-    name: str
-    width: int  # base filter count (models.dcgan_generator / dcgan_discriminator)
-    latent_dim: int
-    batch_size: int
-    epochs: int
-    learning_rate: float  # both players, Adam
-    beta_1: float
-    dropout: float  # in D
-    ema: float | None  # decay of the generator's moving average; None: off
-    r1_gamma: float = 0.0  # weight of the R1 penalty on real images (losses.r1_penalty); 0: off
-    r1_every: int = 1  # lazy R1: penalise every r1_every-th D step, r1_every times as hard
-    mapping: int = 0  # Dense + LeakyReLU layers on z before G's first layer (models.dcgan_generator); 0: none
-    d_hidden: int = 0  # size of a hidden Dense layer before D's logit (models.dcgan_discriminator); 0: none
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def replace(self, **changes) -> "Recipe":
-        return dataclasses.replace(self, **changes)
-
-
-def recipe(preset=None, name: str = "fast", **changes) -> Recipe:
-    """The recipe ``name`` (``"fast"``, the default, or ``"dcgan2015"``) sized for ``preset``.
-
-    ``"dcgan2015"`` takes the preset's sizes as they are; ``"fast"`` is narrower and trains for
-    more epochs in about the same time. ``changes`` override single fields, e.g. ``epochs=5``.
+    ``"dcgan2015"`` is ``RunConfig``'s defaults at the preset's sizes; ``"fast"`` is narrower and
+    trains for more epochs in about the same time. ``changes`` override single fields, e.g.
+    ``epochs=5`` (a misspelt field is an error).
     """
     preset = get_preset(preset) if preset is None or isinstance(preset, str) else preset
     if name == "dcgan2015":
-        base = Recipe(name, preset.width, preset.latent_dim, preset.batch_size, preset.epochs,
-                      learning_rate=2e-4, beta_1=0.5, dropout=0.3, ema=None)
+        base = from_preset(preset, name=name)
     elif name == "fast":
-        base = Recipe(name, width=preset.pick(smoke=16, cpu=32, gpu=64), latent_dim=preset.latent_dim,
-                      batch_size=preset.batch_size, epochs=preset.steps(smoke=2, cpu=60, gpu=50),
-                      learning_rate=2e-3, beta_1=0.0, dropout=0.0, ema=0.999, r1_gamma=4.0, r1_every=4,
-                      mapping=2, d_hidden=256)
+        base = from_preset(preset, name=name, width=preset.pick(smoke=16, cpu=32, gpu=64),
+                           epochs=preset.steps(smoke=2, cpu=60, gpu=50), learning_rate=2e-3, beta_1=0.0,
+                           dropout=0.0, ema=0.999, r1_gamma=4.0, r1_every=4, mapping=2, d_hidden=256)
     else:
         raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
     return base.replace(**changes)
 
 
-def build_dcgan(cfg, image_shape=None, seed=None, precision: str = "off"):
-    """The compiled ``training.DCGAN`` a run configuration describes: the one place the course
+def build_dcgan(cfg: RunConfig, image_shape=None, seed=None, precision: str = "off"):
+    """The compiled ``training.DCGAN`` a ``config.RunConfig`` describes: the one place the course
     turns a configuration into a DCGAN (``make train``, the recipes, lesson 05's sweeps and
     lesson 07's ablation all build through it), with Keras' stock layers and Adam for each player.
 
-    ``cfg`` is any configuration with the fields below (a ``Recipe``, an
-    ``experiments.TrialConfig``, an ``ablation.AblationConfig``); a field it does not have takes
-    the default of ``models.dcgan_generator`` / ``dcgan_discriminator`` or ``training.DCGAN``:
-
-    - networks: ``latent_dim``, ``width``, ``kernel_size``, ``batch_norm`` (on/off in both),
-      ``extra_blocks`` (stride-1 blocks per stage), ``dropout`` (in D), ``mapping`` (G),
-      ``d_hidden`` and ``spectral_norm`` (D);
-    - training: ``learning_rate`` (both players) or ``g_learning_rate`` / ``d_learning_rate``,
-      ``beta_1``, ``beta_2``, ``ema``, ``augment``, ``r1_gamma``, ``r1_every``, ``real_label``.
-
-    ``image_shape`` and ``seed`` default to the configuration's own (else 28x28x1 and 0).
-    ``precision`` is a preset's setting (``"off"``, ``"auto"`` or a Keras policy name) for the
-    two networks; see ``gan_course.precision``. Call it inside ``strategy.scope()`` to train on
-    several devices.
+    ``image_shape`` and ``seed`` default to the configuration's own. ``precision`` is a preset's
+    setting (``"off"``, ``"auto"`` or a Keras policy name) for the two networks; see
+    ``gan_course.precision``. Call it inside ``strategy.scope()`` to train on several devices.
     """
     import keras
 
     from gan_course import models, training
     from gan_course.precision import precision as dtype_policy
 
-    def get(field, default):
-        return getattr(cfg, field, default)
-
-    image_shape = get("image_shape", (28, 28, 1)) if image_shape is None else image_shape
-    seed = get("seed", 0) if seed is None else seed
-    width, kernel_size = get("width", 64), get("kernel_size", 4)
-    use_batch_norm, extra_blocks = get("batch_norm", True), get("extra_blocks", 0)
+    image_shape = cfg.image_shape if image_shape is None else image_shape
+    seed = cfg.seed if seed is None else seed
+    shared = dict(width=cfg.width, kernel_size=cfg.kernel_size, use_batch_norm=cfg.batch_norm,
+                  extra_blocks=cfg.extra_blocks)
     with dtype_policy(precision):  # models keep the policy they are built with
-        generator = models.dcgan_generator(cfg.latent_dim, image_shape, width=width, kernel_size=kernel_size,
-                                           mapping=get("mapping", 0), use_batch_norm=use_batch_norm,
-                                           extra_blocks=extra_blocks)
-        discriminator = models.dcgan_discriminator(image_shape, width=width, kernel_size=kernel_size,
-                                                   dropout=get("dropout", 0.3), spectral_norm=get("spectral_norm", False),
-                                                   hidden=get("d_hidden", 0), use_batch_norm=use_batch_norm,
-                                                   extra_blocks=extra_blocks)
-    gan = training.DCGAN(generator, discriminator, seed=seed, real_label=get("real_label", 1.0), ema=get("ema", None),
-                         augment=get("augment", None), r1_gamma=get("r1_gamma", 0.0), r1_every=get("r1_every", 1))
-    learning_rate = get("learning_rate", 2e-4)
-    betas = dict(beta_1=get("beta_1", 0.5), beta_2=get("beta_2", 0.999))
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(get("d_learning_rate", learning_rate), **betas),
-        g_optimizer=keras.optimizers.Adam(get("g_learning_rate", learning_rate), **betas),
-    )
+        generator = models.dcgan_generator(cfg.latent_dim, image_shape, mapping=cfg.mapping, **shared)
+        discriminator = models.dcgan_discriminator(image_shape, dropout=cfg.dropout, spectral_norm=cfg.spectral_norm,
+                                                   hidden=cfg.d_hidden, **shared)
+    gan = training.DCGAN(generator, discriminator, seed=seed, real_label=cfg.real_label, ema=cfg.ema,
+                         augment=cfg.augment, r1_gamma=cfg.r1_gamma, r1_every=cfg.r1_every)
+    betas = dict(beta_1=cfg.beta_1, beta_2=cfg.beta_2)
+    gan.compile(d_optimizer=keras.optimizers.Adam(cfg.d_lr, **betas),
+                g_optimizer=keras.optimizers.Adam(cfg.g_lr, **betas))
     return gan

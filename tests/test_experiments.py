@@ -20,7 +20,7 @@ def test_variant_changes_one_field_and_refuses_typos():
     assert (v.name, v.factor, v.d_learning_rate, v.g_learning_rate) == ("lr D x4", "learning rates", 8e-4, TINY.g_learning_rate)
     assert v.key() != TINY.key()
     with pytest.raises(ValueError, match="no field"):
-        variant(TINY, "typo", learning_rate=1e-3)
+        variant(TINY, "typo", learnig_rate=1e-3)
     with pytest.raises(ValueError, match="invalid values"):
         variant(TINY, "bad", dropout=1.5)
 

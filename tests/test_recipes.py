@@ -4,6 +4,7 @@ import keras
 import pytest
 
 from gan_course import models, presets, recipes
+from gan_course.config import RunConfig
 
 
 def test_dcgan2015_takes_the_presets_sizes_and_the_papers_settings():
@@ -50,17 +51,18 @@ def test_build_dcgan_follows_the_recipe():
     assert not [n for n in names if n.startswith("mapping") or n == "hidden"]  # the paper's networks
 
 
-def test_build_dcgan_takes_any_configuration_and_defaults_what_it_lacks():
-    """One builder for every entry point: a field a configuration does not have takes models' /
-    DCGAN's default, and image_shape / seed passed in override the configuration's own."""
-    import types
-
-    bare = recipes.build_dcgan(types.SimpleNamespace(latent_dim=8, width=4))
+def test_build_dcgan_builds_run_config_defaults_and_takes_shape_and_seed():
+    """One builder for every entry point: ``RunConfig``'s defaults are the 2015 networks and
+    Adam, and image_shape / seed passed in override the configuration's own."""
+    bare = recipes.build_dcgan(RunConfig(latent_dim=8, width=4))
     reference = (models.dcgan_generator(8, (28, 28, 1), width=4), models.dcgan_discriminator((28, 28, 1), width=4))
     assert [n.count_params() for n in (bare.generator, bare.discriminator)] == [n.count_params() for n in reference]
     assert bare.ema is None and bare.r1_gamma == 0.0 and bare.real_label == 1.0
     for opt in (bare.d_optimizer, bare.g_optimizer):  # the DCGAN paper's Adam
         assert float(keras.ops.convert_to_numpy(opt.learning_rate)) == pytest.approx(2e-4) and float(opt.beta_1) == 0.5
-    cfg = types.SimpleNamespace(latent_dim=8, width=4, image_shape=(32, 32, 3), seed=5)
+    ttur = recipes.build_dcgan(RunConfig(latent_dim=8, width=4, g_learning_rate=1e-4, d_learning_rate=4e-4))
+    assert [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in (ttur.g_optimizer, ttur.d_optimizer)] == \
+        pytest.approx([1e-4, 4e-4])
+    cfg = RunConfig(latent_dim=8, width=4, image_shape=(32, 32, 3), seed=5)
     assert recipes.build_dcgan(cfg).generator.output_shape == (None, 32, 32, 3)
     assert recipes.build_dcgan(cfg, image_shape=(16, 16, 1)).generator.output_shape == (None, 16, 16, 1)

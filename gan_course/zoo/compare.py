@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import time
 
 from gan_course import experiments
+from gan_course.config import RunConfig
 
 __all__ = [
     "UNCONDITIONAL_VARIANTS", "COLUMNS", "ZooConfig", "make_variant", "train_variant", "score_variant", "run_trial",
@@ -49,43 +49,39 @@ GRID_SEED, GRID_SIZE = 12345, 36  # the fixed noise every variant's saved sample
 
 
 @dataclasses.dataclass(frozen=True)
-class ZooConfig:
-    """One training run of the comparison: a variant, a seed, and everything else that decides the result."""
+class ZooConfig(RunConfig):
+    """One training run of the comparison: a ``config.RunConfig`` whose ``name`` is the variant (one
+    of ``UNCONDITIONAL_VARIANTS``), plus the zoo's own networks and critic schedule.
 
-    variant: str
-    seed: int = 0
-    g_steps: int = 1500  # the budget: generator updates
-    batch_size: int = 64  # real images per player update
-    latent_dim: int = 64
+    The zoo trains ``networks.backbone`` pairs, not the DCGAN of ``models``, so of the run's
+    settings it uses the name, seed, ``steps`` (the budget: generator updates, required),
+    ``batch_size``, ``latent_dim``, ``width``, ``learning_rate`` (Adam for both players of the
+    one-step variants; the Wasserstein variants keep their papers' optimizers), ``max_images``,
+    ``eval_samples`` and ``eager``.
+    """
+
     backbone: str = "conv"  # see networks.BACKBONES
-    width: int = 16  # conv backbone's base filters
     norm: str | None = "layer"  # conv discriminator's normalisation (networks.backbone); None: none
-    learning_rate: float = 5e-4  # Adam for both players of the one-step variants (lesson 01's fast recipe)
     n_critic: int = 5  # critic updates per generator update (Wasserstein variants only)
-    max_images: int | None = None  # None: every training digit
-    n_eval: int = 1000  # generated digits scored
-    eager: bool = False  # run without building a graph (faster for a handful of steps)
 
     def __post_init__(self):
+        super().__post_init__()
         from gan_course.zoo import networks
 
-        if self.variant not in UNCONDITIONAL_VARIANTS:
-            raise ValueError(f"Unknown variant {self.variant!r}; choose from {', '.join(UNCONDITIONAL_VARIANTS)}.")
+        if self.name not in UNCONDITIONAL_VARIANTS:
+            raise ValueError(f"Unknown variant {self.name!r}; choose from {', '.join(UNCONDITIONAL_VARIANTS)}.")
         if self.backbone not in networks.BACKBONES:
             raise ValueError(f"Unknown backbone {self.backbone!r}; choose from {', '.join(networks.BACKBONES)}.")
         if self.norm not in (None, "layer"):
             raise ValueError(f"norm must be None or 'layer', not {self.norm!r}.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, not {self.learning_rate!r}.")
+        if self.steps is None:
+            raise ValueError(f"ZooConfig {self.name!r} needs a budget: steps=N generator updates "
+                             "(every variant of a comparison gets the same).")
 
     @property
-    def name(self) -> str:
-        """The row label: the variant (rows of one variant differ by seed)."""
-        return self.variant
-
-    def key(self) -> str:
-        """A stable identity for caching: every field, sorted. Any change of setting changes it."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+    def variant(self) -> str:
+        """The variant trained: the row label (rows of one variant differ by seed)."""
+        return self.name
 
 
 def make_variant(name: str, latent_dim: int, seed: int = 0, n_critic: int = 5, backbone: str = "mlp", width: int = 16,
@@ -190,13 +186,13 @@ def run_trial(cfg: ZooConfig, train_images, test_images, samples_dir=None, model
     and the discriminator (critic) as ``<trial_stem>_generator.keras`` / ``_discriminator.keras``.
     """
     images = train_images if cfg.max_images is None else train_images[: cfg.max_images]
-    model, history, wall, cpu = train_variant(cfg.variant, images, cfg.g_steps, cfg.batch_size, cfg.latent_dim,
+    model, history, wall, cpu = train_variant(cfg.variant, images, cfg.steps, cfg.batch_size, cfg.latent_dim,
                                               seed=cfg.seed, run_eagerly=cfg.eager, backbone=cfg.backbone,
                                               width=cfg.width, n_critic=cfg.n_critic, norm=cfg.norm,
                                               learning_rate=cfg.learning_rate)
-    row = dataclasses.asdict(cfg)
+    row = cfg.as_dict()
     row.update(score_variant(cfg.variant, model, history, test_images, cfg.batch_size, wall, cpu,
-                             n_eval=cfg.n_eval, seed=cfg.seed))
+                             n_eval=cfg.eval_samples, seed=cfg.seed))
     last = {f"final_{k}": float(v[-1]) for k, v in history.items()}
     row.update(name=cfg.name, confident_share=row["confident"], train_seconds=round(wall, 1),
                train_cpu_seconds=round(cpu, 1), diverged=not all(math.isfinite(v) for v in last.values()), **last)
