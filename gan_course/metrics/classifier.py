@@ -50,13 +50,20 @@ def load_classifier() -> keras.Model:
         FileNotFoundError: the weights are missing; ``python scripts/train_classifier.py``
             makes them (about a minute on a laptop CPU, no network needed).
     """
-    if not CLASSIFIER_WEIGHTS.is_file():
-        raise FileNotFoundError(
-            f"No classifier weights at {CLASSIFIER_WEIGHTS}. Train them (offline, about a minute) "
-            "with: python scripts/train_classifier.py"
-        )
-    model = build_classifier()
-    model.load_weights(CLASSIFIER_WEIGHTS)
+    return load_frozen(build_classifier, CLASSIFIER_WEIGHTS, "python scripts/train_classifier.py", "about a minute")
+
+
+def load_frozen(build, weights: Path, script: str, duration: str) -> keras.Model:
+    """``build()`` with the committed ``weights`` loaded and frozen: the yardsticks are never trained
+    by the code that uses them.
+
+    Raises:
+        FileNotFoundError: ``weights`` is missing; the message names ``script``, which makes them.
+    """
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f"No classifier weights at {weights}. Train them (offline, {duration}) with: {script}")
+    model = build()
+    model.load_weights(weights)
     model.trainable = False
     return model
 
@@ -82,6 +89,12 @@ def as_digit_batch(images) -> np.ndarray:
         x = x[..., None]
     if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
         raise ValueError(f"The classifier takes MNIST-shaped images (n, 28, 28, 1), got {x.shape}")
+    return checked_pixels(x)
+
+
+def checked_pixels(x: np.ndarray) -> np.ndarray:
+    """``x`` itself, once it is known to hold at least one image with pixels in [-1, 1] (a ValueError
+    that says how to fix it otherwise): what every yardstick of the course takes."""
     if len(x) == 0:
         raise ValueError("No images to score")
     if x.max() > 1.5 or x.min() < -1.5:

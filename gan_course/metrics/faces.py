@@ -26,7 +26,9 @@ import keras
 import numpy as np
 from keras import layers
 
+from gan_course.metrics.classifier import checked_pixels, load_frozen
 from gan_course.metrics.distances import frechet_distance, kernel_inception_distance
+from gan_course.metrics.scores import images_to_score
 
 __all__ = [
     "FACE_CLASSIFIER_DIR",
@@ -100,15 +102,8 @@ def load_face_classifier() -> keras.Model:
         FileNotFoundError: the weights are missing; ``python scripts/train_face_classifier.py``
             makes them (a few CPU minutes, offline).
     """
-    if not FACE_CLASSIFIER_WEIGHTS.is_file():
-        raise FileNotFoundError(
-            f"No face classifier weights at {FACE_CLASSIFIER_WEIGHTS}. Train them (offline, a few minutes) "
-            "with: python scripts/train_face_classifier.py"
-        )
-    model = build_face_classifier()
-    model.load_weights(FACE_CLASSIFIER_WEIGHTS)
-    model.trainable = False
-    return model
+    return load_frozen(build_face_classifier, FACE_CLASSIFIER_WEIGHTS, "python scripts/train_face_classifier.py",
+                       "a few minutes")
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,14 +125,7 @@ def _as_face_batch(images) -> np.ndarray:
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4 or x.shape[-1] != 3:
         raise ValueError(f"The face classifier takes RGB images (n, height, width, 3), got shape {x.shape}")
-    if len(x) == 0:
-        raise ValueError("No images to score")
-    if x.max() > 1.5 or x.min() < -1.5:
-        raise ValueError(
-            f"Images must be in [-1, 1] (they span [{x.min():g}, {x.max():g}]); "
-            "scale uint8 pixels with gan_course.data.scale_images first."
-        )
-    return x
+    return checked_pixels(x)
 
 
 def face_outputs(images, batch_size: int = 500) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -239,16 +227,7 @@ def score_faces(generator_or_images, real_images, n: int | None = None, seed: in
         real_outputs: ``face_outputs(real_images)`` when it is already computed (scoring several
             sets against one real set); ``real_images`` is then not read again.
     """
-    if callable(generator_or_images):
-        from gan_course.metrics.scores import sample_images
-
-        if n is None:
-            raise ValueError("Give n, the number of images to draw from the generator")
-        fake = sample_images(generator_or_images, n, seed=seed, batch_size=batch_size)
-    else:
-        fake = _as_face_batch(generator_or_images)
-        if n is not None and n < len(fake):
-            fake = fake[np.sort(np.random.default_rng(seed).choice(len(fake), n, replace=False))]
+    fake = images_to_score(generator_or_images, n, seed, batch_size, _as_face_batch)
     fake_feats, fake_probs = face_outputs(fake, batch_size)
     real_feats, real_probs = real_outputs if real_outputs is not None else face_outputs(real_images, batch_size)
     kid_mean, kid_std = kernel_inception_distance(fake_feats, real_feats, n_subsets=kid_subsets,

@@ -50,6 +50,19 @@ class GeneratorScores:
         )
 
 
+def images_to_score(generator_or_images, n: int | None, seed: int, batch_size: int, as_batch) -> np.ndarray:
+    """The images a score is computed on: ``n`` samples drawn from a generator (seeded), or a
+    collection of images checked by ``as_batch`` and, with ``n`` smaller than it, a seeded subset."""
+    if callable(generator_or_images):
+        if n is None:
+            raise ValueError("Give n, the number of images to draw from the generator")
+        return sample_images(generator_or_images, n, seed=seed, batch_size=batch_size)
+    images = as_batch(generator_or_images)
+    if n is not None and n < len(images):
+        images = images[np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))]
+    return images
+
+
 def score_generator(
     generator_or_images,
     real_images,
@@ -72,14 +85,7 @@ def score_generator(
         compare only scores computed with the same ``n`` and the same real set (see
         ``reference_values()`` for real digits and an untrained generator at n = 1000).
     """
-    if callable(generator_or_images):
-        if n is None:
-            raise ValueError("Give n, the number of images to draw from the generator")
-        fake = sample_images(generator_or_images, n, seed=seed, batch_size=batch_size)
-    else:
-        fake = as_digit_batch(generator_or_images)
-        if n is not None and n < len(fake):
-            fake = fake[np.sort(np.random.default_rng(seed).choice(len(fake), n, replace=False))]
+    fake = images_to_score(generator_or_images, n, seed, batch_size, as_digit_batch)
     fake_feats, fake_probs = classifier_outputs(fake, batch_size)
     real_feats, _ = classifier_outputs(real_images, batch_size)
     kid_mean, kid_std = kernel_inception_distance(

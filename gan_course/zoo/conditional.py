@@ -63,12 +63,7 @@ def conditional_discriminator(n_classes: int = 10, image_shape=(28, 28, 1), hidd
     """
     image = keras.Input(shape=tuple(image_shape), name="image")
     label = keras.Input(shape=(), dtype="int32", name="label")
-    h = layers.Flatten()(image)
-    for i, units in enumerate(hidden):
-        h = layers.Dense(units, name=f"dense_{i + 1}")(h)
-        h = layers.LeakyReLU(0.2)(h)
-        if dropout:
-            h = layers.Dropout(dropout)(h)
+    h = networks.mlp_trunk(image, hidden, dropout)
     return keras.Model([image, label], projection_logit(h, label, n_classes), name=name)
 
 

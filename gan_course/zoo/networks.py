@@ -70,14 +70,20 @@ def mlp_discriminator(image_shape=(28, 28, 1), hidden=(512, 256), dropout: float
     a gradient penalty (the penalty's gradient must not depend on random masks).
     """
     image = keras.Input(shape=tuple(image_shape), name="image")
+    score = layers.Dense(1, dtype="float32", name="score")(mlp_trunk(image, hidden, dropout))
+    return keras.Model(image, score, name=name)
+
+
+def mlp_trunk(image, hidden=(512, 256), dropout: float = 0.3):
+    """The 2014 paper's kind of discriminator body: the flattened image through Dense + LeakyReLU
+    (+ Dropout) layers; the features a score (or a projection, ``conditional``) is read from."""
     x = layers.Flatten()(image)
     for i, units in enumerate(hidden):
         x = layers.Dense(units, name=f"dense_{i + 1}")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    score = layers.Dense(1, dtype="float32", name="score")(x)
-    return keras.Model(image, score, name=name)
+    return x
 
 
 def conv_trunk(x, width: int = 32, dropout: float = 0.0, prefix: str = "d"):
