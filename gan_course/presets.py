@@ -9,8 +9,9 @@ environment variable ``GAN_COURSE_PRESET``; the argument wins.
 
 The step cap (``GAN_COURSE_STEP_CAP=N``) runs a preset's exact shapes for only a few steps: every
 loop that a lesson sizes with ``steps()`` runs at most N times, every data or evaluation set sized
-with ``count()`` holds at most ``CAPPED_COUNT`` examples, and ``epochs``, ``max_images`` and
-``eval_samples`` shrink the same way. Widths, latent sizes, image sizes and batch sizes stay exactly
+with ``count()`` holds at most ``CAPPED_COUNT`` examples, ``epochs``, ``max_images`` and
+``eval_samples`` shrink the same way, and a pass over a ``data.make_dataset`` pipeline yields at most
+N batches (an "epoch" of a capped run is N steps, whatever the batch size). Widths, latent sizes, image sizes and batch sizes stay exactly
 as the preset sets them, so ``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=2`` checks on a CPU, in
 minutes, that the full-size path builds, trains, saves, loads and plots (tests/test_gpu_shapes.py).
 """
@@ -20,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-__all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "DEFAULT_PRESET", "get_preset", "preset_names"]
+__all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "DEFAULT_PRESET", "get_preset", "preset_names",
+           "step_cap"]
 
 ENV_VAR = "GAN_COURSE_PRESET"
 CAP_ENV = "GAN_COURSE_STEP_CAP"
@@ -163,13 +165,23 @@ def get_preset(name: str | None = None, default: str = DEFAULT_PRESET) -> Preset
             f"Example: {ENV_VAR}=smoke, or --preset cpu."
         )
     preset = PRESETS[key]
+    cap = step_cap()
+    return preset if cap is None else capped(preset, cap)
+
+
+def step_cap() -> int | None:
+    """The step cap set by ``$GAN_COURSE_STEP_CAP`` (None when unset).
+
+    Raises:
+        ValueError: for a value that is not a positive whole number, saying what to set instead.
+    """
     cap = os.environ.get(CAP_ENV, "").strip()
     if not cap:
-        return preset
+        return None
     if not cap.isdigit() or int(cap) < 1:
         raise ValueError(f"{CAP_ENV}={cap!r} is not a positive whole number of steps. "
                          f"Example: {CAP_ENV}=2, or unset it for full-length runs.")
-    return capped(preset, int(cap))
+    return int(cap)
 
 
 def capped(preset: Preset, step_cap: int) -> Preset:

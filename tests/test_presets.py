@@ -1,5 +1,6 @@
 import dataclasses
 
+import numpy as np
 import pytest
 
 from gan_course.presets import ENV_VAR, PRESETS, get_preset
@@ -80,6 +81,19 @@ def test_step_cap_keeps_every_shape_and_cuts_loops_and_sets(monkeypatch):
     assert capped.steps(smoke=(0,), cpu=(0, 1, 2), gpu=(0, 1, 2, 3, 4)) == (0, 1), "a seed list keeps a spread of two"
     assert capped.count(smoke=200, cpu=None, gpu=None) == CAPPED_COUNT, "None (all of them) is capped too"
     assert capped.count(smoke=20, cpu=100, gpu=100) == 100
+
+
+def test_step_cap_cuts_every_pass_over_a_pipeline_to_n_batches(monkeypatch):
+    from gan_course import data
+    from gan_course.presets import CAP_ENV
+
+    images = np.zeros((64, 4, 4, 1), "float32")
+    monkeypatch.delenv(CAP_ENV, raising=False)
+    assert len(list(data.make_dataset(images, 8))) == 8
+    monkeypatch.setenv(CAP_ENV, "2")  # read when the pipeline is made
+    capped = data.make_dataset(images, 8)
+    assert [len(list(capped)) for _ in range(2)] == [2, 2], "every pass (epoch) is two batches"
+    assert [b.shape[0] for b in capped] == [8, 8], "the batch size stays"
 
 
 def test_without_the_cap_steps_and_count_are_pick(monkeypatch):

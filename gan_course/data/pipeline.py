@@ -31,9 +31,12 @@ def make_dataset(
     """An in-memory ``tf.data`` pipeline: slices -> cache -> shuffle -> batch -> prefetch.
 
     Cache comes before shuffle so that every epoch sees a new order; full batches only
-    (by default) because batch norm statistics from a 3-image batch are noise.
+    (by default) because batch norm statistics from a 3-image batch are noise. Under the step
+    cap (``GAN_COURSE_STEP_CAP=N``, see ``gan_course.presets``) a pass yields at most N batches.
     """
     import tensorflow as tf
+
+    from gan_course.presets import step_cap
 
     if len(images) < batch_size and drop_remainder:
         raise DataError(
@@ -44,4 +47,6 @@ def make_dataset(
     ds = tf.data.Dataset.from_tensor_slices(items).cache()
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    cap = step_cap()
+    return (ds if cap is None else ds.take(cap)).prefetch(tf.data.AUTOTUNE)
