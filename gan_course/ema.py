@@ -5,8 +5,8 @@ so the weights circle around a good point instead of sitting on it. Averaging th
 the last few hundred steps lands nearer that point, and the averaged generator's samples are
 visibly cleaner, at the cost of one extra copy of G and one multiply-add per weight per step.
 
-After every generator update (Karras et al. 2018, "Progressive Growing of GANs", sec. 6;
-Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training", eq. 2):
+After every generator update (Karras et al. 2017, "Progressive Growing of GANs", sec. 6;
+Yazici et al. 2018, "The Unusual Effectiveness of Averaging in GAN Training", eq. 2):
 
     w_ema <- beta * w_ema + (1 - beta) * w
 
@@ -67,7 +67,7 @@ class GeneratorEMA(keras.layers.Layer):
         generator: the model to average; ``self.average`` is a copy of it (same layers, same
             starting weights), which only ``update`` changes.
         decay: beta in ``w_ema <- beta * w_ema + (1 - beta) * w``; 0.999 as in
-            Karras et al. 2018 (a memory of about 1 / (1 - beta) = 1000 updates).
+            Karras et al. 2017 (a memory of about 1 / (1 - beta) = 1000 updates).
         warmup: ramp beta up from 0.1 over the first updates (see ``ema_decay``).
 
     ``update(generator, inputs)`` averages the trainable weights. Batch norm's moving mean and

@@ -165,7 +165,7 @@ class TwoPlayerGAN(keras.Model):
         Update Rule Converge to a Local Nash Equilibrium", arXiv:1706.08500) proves convergence
         when the discriminator learns on a faster time scale than the generator. In practice:
         ``compile(d_optimizer=Adam(4e-4, beta_1=0.0, beta_2=0.9),
-        g_optimizer=Adam(1e-4, beta_1=0.0, beta_2=0.9))``, SAGAN's setting (Zhang et al. 2019),
+        g_optimizer=Adam(1e-4, beta_1=0.0, beta_2=0.9))``, SAGAN's setting (Zhang et al. 2018),
         or ``compile(*two_time_scale_optimizers())``.
         """
         super().compile(optimizer=None, **kwargs)  # two optimizers, below, instead of Keras' one
@@ -252,7 +252,7 @@ def two_time_scale_optimizers(d_learning_rate=4e-4, g_learning_rate=1e-4, beta_1
 
     Heusel et al. (2017, arXiv:1706.08500) give each player its own learning rate, the
     discriminator's larger, so D tracks the current generator while G moves slowly. The
-    defaults are SAGAN's (Zhang et al. 2019, sec. 5: 4e-4 for D, 1e-4 for G, Adam with
+    defaults are SAGAN's (Zhang et al. 2018, sec. 5: 4e-4 for D, 1e-4 for G, Adam with
     beta_1 = 0, beta_2 = 0.9). Use: ``gan.compile(*two_time_scale_optimizers())``.
     """
     return (keras.optimizers.Adam(d_learning_rate, beta_1=beta_1, beta_2=beta_2),

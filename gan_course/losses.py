@@ -233,7 +233,7 @@ def clip_weights(model, clip_value=0.01):
 def lsgan_discriminator_loss(real_scores, fake_scores, a: float = 0.0, b: float = 1.0):
     """LSGAN discriminator loss: ``L_D = 1/2 E_x[(D(x) - b)^2] + 1/2 E_z[(D(G(z)) - a)^2]``.
 
-    Mao et al. (2017), "Least Squares Generative Adversarial Networks", eq. 2, with the 0-1
+    Mao et al. (2016), "Least Squares Generative Adversarial Networks", eq. 2, with the 0-1
     coding a = 0 (fake), b = 1 (real). D's output is a raw score: no sigmoid. A squared error
     keeps penalising fakes that are classified correctly but lie far from the real data, so
     the generator still gets a gradient where the sigmoid's log loss has gone flat.
@@ -244,7 +244,7 @@ def lsgan_discriminator_loss(real_scores, fake_scores, a: float = 0.0, b: float 
 
 
 def lsgan_generator_loss(fake_scores, c: float = 1.0):
-    """LSGAN generator loss: ``L_G = 1/2 E_z[(D(G(z)) - c)^2]`` (Mao et al. 2017, eq. 2, c = 1)."""
+    """LSGAN generator loss: ``L_G = 1/2 E_z[(D(G(z)) - c)^2]`` (Mao et al. 2016, eq. 2, c = 1)."""
     fake = ops.convert_to_tensor(fake_scores, dtype="float32")
     return 0.5 * ops.mean(ops.square(fake - c))
 
@@ -252,8 +252,8 @@ def lsgan_generator_loss(fake_scores, c: float = 1.0):
 def hinge_discriminator_loss(real_scores, fake_scores):
     """Hinge discriminator loss: ``L_D = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]``.
 
-    Lim & Ye (2017), "Geometric GAN"; used by SAGAN (Zhang et al. 2019) and BigGAN (Brock et al.
-    2019). D stops being pushed on a sample once it scores it beyond the margin (> 1 for
+    Lim & Ye (2017), "Geometric GAN"; used by SAGAN (Zhang et al. 2018) and BigGAN (Brock et al.
+    2018). D stops being pushed on a sample once it scores it beyond the margin (> 1 for
     real, < -1 for fake), so it spends its capacity on the samples it still confuses.
     """
     real = ops.convert_to_tensor(real_scores, dtype="float32")
@@ -263,7 +263,7 @@ def hinge_discriminator_loss(real_scores, fake_scores):
 
 def hinge_generator_loss(fake_scores):
     """Hinge-GAN generator loss: ``L_G = -E_z[D(G(z))]`` (no margin on the generator's side;
-    Zhang et al. 2019, SAGAN, eq. 6)."""
+    Zhang et al. 2018, SAGAN, eq. 6)."""
     return -ops.mean(ops.convert_to_tensor(fake_scores, dtype="float32"))
 
 

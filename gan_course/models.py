@@ -131,7 +131,7 @@ def dcgan_generator(
         mapping: number of Dense(``mapping_width``) + LeakyReLU(0.2) layers, followed by a linear
             Dense back to ``latent_dim`` (StyleGAN's w), between z and the first Dense (0, the
             default: none, as in the DCGAN paper). A small *mapping network*
-            in the spirit of StyleGAN's (Karras, Laine & Aila 2019): a Gaussian z is one round
+            in the spirit of StyleGAN's (Karras, Laine & Aila 2018): a Gaussian z is one round
             blob, the digits are ten separate clusters, and a single linear layer cannot bend one
             into the other, so samples that fall between clusters come out as blends; a few
             non-linear layers can fold z so that less of it lands between them. Lesson 06's

@@ -49,7 +49,7 @@ class DCGAN(TwoPlayerGAN):
         r1_gamma: weight gamma of the R1 penalty ``(gamma / 2) E_x[||grad_x D(x)||^2]`` on real
             images (``losses.r1_penalty``; Mescheder et al. 2018), added to D's loss; 0 (the
             default) leaves it out.
-        r1_every: lazy regularisation (Karras et al. 2020, StyleGAN2, section 3.1): add the R1
+        r1_every: lazy regularisation (Karras et al. 2019, StyleGAN2, section 3.1): add the R1
             penalty only on every ``r1_every``-th discriminator step, weighted ``r1_every`` times
             as much, so that on average it pulls as hard for a fraction of its cost; 1 (the
             default) adds it at every step, as does any run under a ``tf.distribute`` strategy

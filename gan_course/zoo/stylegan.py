@@ -1,4 +1,4 @@
-"""A small style-based generator (StyleGAN, Karras et al. 2019; StyleGAN2, Karras et al. 2020) for 28x28 digits.
+"""A small style-based generator (StyleGAN, Karras et al. 2018; StyleGAN2, Karras et al. 2019) for 28x28 digits.
 
 Introduced, written out, in lesson 06 (``notebooks/06_beyond_dcgan.ipynb``). The ideas, each a
 small piece here:
@@ -114,7 +114,7 @@ class AdaIN(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class ModulatedConv2D(layers.Layer):
-    """StyleGAN2's modulated convolution (Karras et al. 2020, eqs. 1-3), on ``[x, ws]``.
+    """StyleGAN2's modulated convolution (Karras et al. 2019, eqs. 1-3), on ``[x, ws]``.
 
     The layer reads its own w, ``ws[:, style_index]``, and maps it to a style ``s`` (one scale
     per input channel, starting near 1). With kernel weights ``k``:
@@ -288,10 +288,10 @@ class StyleGAN(TwoPlayerGAN):
     """The style generator trained against a discriminator with the non-saturating loss,
     alternating updates (D first, then G judged by the updated D) and style-mixing
     regularisation: with probability ``mixing`` a sample takes a second code's w from a random
-    layer on (Karras et al. 2019, sec. 3.1; the paper uses 0.9).
+    layer on (Karras et al. 2018, sec. 3.1; the paper uses 0.9).
 
     Optimizers (StyleGAN2's): Adam(2e-3, beta_1=0, beta_2=0.99) for the synthesis network and
-    100x less, 2e-5, for the mapping network (Karras et al. 2019, appendix C: at the same rate
+    100x less, 2e-5, for the mapping network (Karras et al. 2018, appendix C: at the same rate
     the mapping network collapses to one w); Adam(2e-4, beta_1=0.5) for the DCGAN-style
     discriminator. Not StyleGAN's whole recipe: no R1 penalty, no residual discriminator or
     minibatch-stddev layer; those matter at 1024x1024, not here.

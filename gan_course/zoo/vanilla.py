@@ -20,7 +20,7 @@ __all__ = ["LOSSES", "make_gan"]
 LOSSES = {
     "vanilla-minimax": (losses.discriminator_loss, losses.minimax_generator_loss, "Goodfellow et al. 2014, eq. 1"),
     "vanilla-nonsat": (losses.discriminator_loss, losses.generator_loss, "Goodfellow et al. 2014, sec. 3"),
-    "lsgan": (losses.lsgan_discriminator_loss, losses.lsgan_generator_loss, "Mao et al. 2017"),
+    "lsgan": (losses.lsgan_discriminator_loss, losses.lsgan_generator_loss, "Mao et al. 2016"),
     "hinge": (losses.hinge_discriminator_loss, losses.hinge_generator_loss, "Lim & Ye 2017; SAGAN, BigGAN"),
 }
 
