@@ -2,7 +2,8 @@
 
 Each lesson ``notebooks/NN_name.ipynb`` has ``gan_course/teaching/cards/NN_name.yaml`` with its cards (stable
 ID, question, answer, tags, and the notebook ``section`` the card belongs to) and its exercises
-(which cite card IDs; an ``answer`` makes an exercise checkable by ``gan_course.teaching.exercises``).
+(which cite card IDs; an ``answer`` makes an exercise checkable by ``gan_course.teaching.exercises``,
+a ``model_answer`` makes an open one revealable, and ``minutes`` is its expected time at the cpu preset).
 The format is described in ``gan_course/teaching/cards/README.md``.
 
 This module loads and validates the deck (:func:`load_deck`, :func:`validate_deck`) and exports
@@ -45,7 +46,9 @@ __all__ = [
 
 CARD_KEYS = {"id", "question", "answer", "tags", "section"}
 # `accept` (other right answers) and `ordered` (lists compared in order) extend the common schema.
-EXERCISE_KEYS = {"id", "prompt", "cards", "answer", "tolerance", "hint", "accept", "ordered"}
+# `model_answer` (what an open exercise should find, revealed on request) and `minutes` (the
+# expected time at the cpu preset, reruns included) serve the exercises that have no single answer.
+EXERCISE_KEYS = {"id", "prompt", "cards", "answer", "tolerance", "hint", "accept", "ordered", "model_answer", "minutes"}
 LESSON_KEYS = {"lesson", "cards", "exercises"}
 ID_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 EXERCISE_ID_PATTERN = re.compile(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*")
@@ -77,10 +80,22 @@ class Exercise:
     hint: str = ""
     accept: tuple = ()  # other answers that also count as right
     ordered: bool = False  # lists: does the order matter?
+    model_answer: str = ""  # open exercises: what a good answer finds, and why (revealed on request)
+    minutes: float | None = None  # expected time at the cpu preset, reruns included
 
     @property
     def checkable(self) -> bool:
         return self.answer is not None
+
+    @property
+    def revealable(self) -> bool:
+        """Has a model answer the student can reveal (``exercises.reveal``)."""
+        return bool(self.model_answer)
+
+    @property
+    def answers_back(self) -> bool:
+        """Gives feedback: a checker (an ``answer``) or a model answer to reveal."""
+        return self.checkable or self.revealable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,6 +227,13 @@ def load_lesson(path: str | Path) -> Lesson:
         hint = item.get("hint", "")
         if hint is None or not isinstance(hint, str):
             raise DeckError(f"{path.name}: {where} hint must be a string.")
+        model_answer = item.get("model_answer", "")
+        if model_answer is None or not isinstance(model_answer, str) or ("model_answer" in item and not model_answer.strip()):
+            raise DeckError(f"{path.name}: {where} model_answer must be a non-empty string (what a good answer finds, and why).")
+        minutes = item.get("minutes")
+        if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0):
+            raise DeckError(f"{path.name}: {where} minutes must be a number > 0 (the expected time at the cpu preset), "
+                            f"got {minutes!r}.")
         exercises.append(Exercise(
             id=ex_id,
             prompt=_text(item["prompt"], f"{where} prompt", path),
@@ -222,6 +244,8 @@ def load_lesson(path: str | Path) -> Lesson:
             hint=hint.strip(),
             accept=tuple(_answer_value(a, f"{where} accept", path) for a in accept),
             ordered=ordered,
+            model_answer=model_answer.strip(),
+            minutes=None if minutes is None else float(minutes),
         ))
     return Lesson(name=lesson, path=path, cards=tuple(cards), exercises=tuple(exercises))
 
