@@ -15,6 +15,18 @@ def digits():
     return data.load_mnist("train", verbose=False), data.load_mnist("test", verbose=False)
 
 
+class FakeClock:
+    """Stands in for the ``time`` module inside ``quality``: only FakeTrainer.train moves it."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+    process_time = perf_counter
+
+
 class FakeTrainer:
     """Draws real training digits once it has trained ``good_after`` steps, noise before."""
 
@@ -22,12 +34,16 @@ class FakeTrainer:
     settings = {}
     noise_dim = 4
 
-    def __init__(self, real, good_after, seconds_per_chunk=0.0):
+    def __init__(self, real, good_after, seconds_per_chunk=0.0, clock=None):
         self.real, self.good_after, self.steps, self.seconds = real, good_after, 0, seconds_per_chunk
+        self.clock = clock
 
     def train(self, steps):
         self.steps += steps
-        time.sleep(self.seconds)  # only training time counts towards max_seconds
+        if self.clock is not None:
+            self.clock.now += self.seconds  # exactly this long, however busy the machine is
+        else:
+            time.sleep(self.seconds)  # only training time counts towards max_seconds
 
     def sample(self, z):
         if self.steps >= self.good_after:
@@ -65,8 +81,10 @@ def test_reached_needs_the_fid_and_all_ten_digits():
 
 def test_race_ratio_is_a_lower_bound_when_the_tutorial_does_not_arrive(digits, monkeypatch):
     train, test = digits
-    made = {"course": FakeTrainer(train.images, good_after=20, seconds_per_chunk=0.05),
-            "tutorial": FakeTrainer(train.images, good_after=10**9, seconds_per_chunk=0.05)}
+    clock = FakeClock()  # a busy CI machine once slept 0.06 s for a 0.05 s sleep and gave up a chunk early
+    monkeypatch.setattr(quality, "time", clock)
+    made = {"course": FakeTrainer(train.images, good_after=20, seconds_per_chunk=0.05, clock=clock),
+            "tutorial": FakeTrainer(train.images, good_after=10**9, seconds_per_chunk=0.05, clock=clock)}
     monkeypatch.setattr(quality, "CourseTrainer", lambda *a, **k: made["course"])
     monkeypatch.setattr(quality, "TutorialTrainer", lambda *a, **k: made["tutorial"])
     result = quality.race(train.images, test.images, max_seconds=0.12, course_chunk=10, tutorial_chunk=10, verbose=False)
