@@ -310,12 +310,20 @@ def _split_items(text: str) -> list[tuple[str, str, str]]:
 
 
 def _match(exercises: list[NotebookExercise], candidates: dict[str, set[str]]) -> None:
-    """Give each exercise a distinct call that shares a card with it (maximum bipartite matching)."""
+    """Give each exercise a distinct call that shares a card with it (maximum bipartite matching;
+    each exercise tries first the calls whose cards match its own best, then the earlier call)."""
     owner: dict[str, int] = {}
+    order = {call: k for k, call in enumerate(candidates)}
+
+    def preference(i: int) -> list[str]:
+        mine = set(exercises[i].cards)
+        shared = [c for c in candidates if candidates[c] & mine]
+        return sorted(shared, key=lambda c: (-len(candidates[c] & mine) / len(candidates[c] | mine), order[c]))
 
     def assign(i: int, seen: set[str]) -> bool:
-        for call, cards in candidates.items():
-            if call in seen or not cards & set(exercises[i].cards):
+        calls = preference(i)
+        for call in [c for c in calls if c not in owner] + [c for c in calls if c in owner]:  # free calls first
+            if call in seen:
                 continue
             seen.add(call)
             if call not in owner or assign(owner[call], seen):
