@@ -67,11 +67,7 @@ ALLOWED: list[tuple[str, str, str]] = [
 
 # Lessons whose markdown still types run numbers: the test is expected to fail on them (strict, so
 # it fails loudly once a lesson is clean and must be taken off this list).
-NOT_YET_CLEAN: dict[str, str] = {
-    name: ("lesson 06 still types run numbers into markdown (issue 36, not yet converted): "
-           "print them from the measuring cell or state a range that expect() checks")
-    for name in ["06_beyond_dcgan.ipynb"]
-}
+NOT_YET_CLEAN: dict[str, str] = {}  # every lesson is clean now (issue 36)
 
 NUMBER = r"(?<![\w.#/^±§×-])(?!0\d)\d[\d,]*(?:\.\d+)?(?![\w.]*\d)"
 METRIC = (r"(?:\bFID|\bKID|\bIS\b|\bcoverage|\bentropy|\bprecision|\brecall|\bscor(?:ed?|es|ing)\b|"
