@@ -10,9 +10,9 @@ PRESET ?= cpu
 
 help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
-	@echo "make test    the whole test suite, every notebook included (smoke preset, offline)"
+	@echo "make test    the whole test suite, offline: tests/ at the smoke preset, every notebook at the gpu preset's shapes for one step per loop"
 	@echo "make results  train both MNIST recipes at the cpu preset and rewrite README's numbers from results/cpu/ (maintainers)"
-	@echo "make test-gpu-shapes  only the lessons at the gpu preset's shapes, two steps each, on the CPU (part of make test)"
+	@echo "make test-gpu-shapes  only the notebooks (nbval at the gpu preset's shapes, one step per loop; part of make test)"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
 	@echo "make slides  slides with outputs: runs every notebook first (PRESET=$(PRESET))"
@@ -43,16 +43,16 @@ results: $(STAMP)
 	$(BIN)/python -m gan_course.teaching.results update-readme
 
 # Two worker processes (pytest-xdist), each test file and notebook whole in one of them (see
-# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. make test includes every
-# lesson at the gpu preset's shapes for two steps (tests/test_gpu_shapes.py, about a minute each);
-# make test-gpu-shapes runs only those.
+# tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. nbval runs every lesson
+# at the gpu preset's shapes, one step per training loop (the root conftest.py, tests/test_gpu_shapes.py);
+# make test-gpu-shapes runs only the notebooks.
 TEST_WORKERS ?= 2
 PYTEST := GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n $(TEST_WORKERS)
 test: $(STAMP)
 	$(PYTEST) $(PYTEST_ARGS)
 
 test-gpu-shapes: $(STAMP)
-	$(PYTEST) -m gpu_shapes $(PYTEST_ARGS)
+	$(PYTEST) notebooks/ $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -11,9 +11,11 @@ The step cap (``GAN_COURSE_STEP_CAP=N``) runs a preset's exact shapes for only a
 loop that a lesson sizes with ``steps()`` runs at most N times, every data or evaluation set sized
 with ``count()`` holds at most ``CAPPED_COUNT`` examples, ``epochs``, ``max_images`` and
 ``eval_samples`` shrink the same way, and a pass over a ``data.make_dataset`` pipeline yields at most
-N batches (an "epoch" of a capped run is N steps, whatever the batch size). Widths, latent sizes, image sizes and batch sizes stay exactly
-as the preset sets them, so ``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=2`` checks on a CPU, in
-minutes, that the full-size path builds, trains, saves, loads and plots (tests/test_gpu_shapes.py).
+N batches (an "epoch" of a capped run is N steps, whatever the batch size). Widths, latent sizes,
+image sizes and batch sizes stay exactly as the preset sets them, so
+``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=1`` checks on a CPU, in
+minutes, that the full-size path builds, trains, saves, loads and plots (``make test`` runs every
+lesson so under nbval, one step per loop: the root conftest.py, tests/test_gpu_shapes.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Test set-up: every test (and every notebook nbval runs) uses the smoke preset, offline.
+"""Test set-up: every test uses the smoke preset, offline (the notebooks nbval runs get the gpu
+preset's shapes under a one-step cap instead: the root ``conftest.py``).
 
 ``make test`` runs the suite in two worker processes (pytest-xdist, ``-n 2 --dist loadfile``):
 each test file, and each notebook, runs whole in one worker, so a module-scoped fixture is still
@@ -9,7 +10,8 @@ file keep files that fill the same folder in one worker and start the long files
 import os
 import tempfile
 
-# Before anything imports gan_course/keras, and inherited by nbval's notebook kernels.
+# Before anything imports gan_course/keras, and inherited by nbval's notebook kernels (which the
+# root conftest.py then sets to the gpu preset, capped).
 os.environ.setdefault("GAN_COURSE_PRESET", "smoke")
 os.environ.setdefault("GAN_COURSE_OFFLINE", "1")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -50,9 +52,9 @@ SHARED_SCOPES = {
     "tests/test_slide_fit.py": "build/site-cache/smoke",  # site's cache (teaching.site.execute_lesson)
 }
 # Files whose tests share nothing (each its own tmp_path, fresh kernel): every test is a unit.
-SPLIT_FILES = {"tests/test_gpu_shapes.py"}  # one lesson at the gpu preset's shapes each
+SPLIT_FILES: set[str] = set()
 # Marks of tests that run for a minute or more; their files, and the notebooks, are handed out first.
-LONG_MARKS = ("slow", "browser", "gpu_shapes")
+LONG_MARKS = ("slow", "browser")
 
 
 def _scope(nodeid: str) -> str:

@@ -1,60 +1,53 @@
-"""Every lesson at the gpu preset's shapes, for a few steps, on a CPU (issue: the gpu preset proven
-without a GPU).
+"""Every lesson at the gpu preset's shapes, on a CPU (issue: the gpu preset proven without a GPU).
 
-``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=2`` keeps every size the gpu preset sets (full-size
-images, widths, latent sizes, batch sizes) and cuts every training loop to two steps and every set
-to ``presets.CAPPED_COUNT`` examples (see ``gan_course.presets``). A lesson that builds, trains,
-saves, loads or plots something the gpu path shapes differently from smoke fails here, in minutes,
-instead of after ten minutes on a student's GPU.
+nbval executes every lesson in ``make test`` (and so in CI) with ``GAN_COURSE_PRESET=gpu
+GAN_COURSE_STEP_CAP=1``: the root ``conftest.py`` starts each notebook's kernel that way. Every size
+the gpu preset sets stays (full-size images, widths, latent sizes, batch sizes); every training loop
+runs one step, every pass over a pipeline one batch, every set at most ``presets.CAPPED_COUNT``
+examples (see ``gan_course.presets``). A lesson that builds, trains, saves, loads or plots something
+the gpu path shapes differently from the cpu path fails there, in a minute, instead of after ten
+minutes on a student's GPU. ``make test-gpu-shapes`` runs only the notebooks.
 
-They are part of ``make test`` (and so of CI), each lesson a unit of its own for the two workers;
-the ``gpu_shapes`` mark selects them alone (``make test-gpu-shapes``).
+This file checks the mechanism itself: a notebook run by nbval from this checkout really gets the
+gpu preset under the cap, and the override variables work.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
-import pytest
-
-from gan_course.presets import CAP_ENV, ENV_VAR
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-STEP_CAP = "2"
+PROBE = "import os\nprint(os.environ.get('GAN_COURSE_PRESET'), os.environ.get('GAN_COURSE_STEP_CAP'))"
 
 
-def run_capped(path: Path, outputs: Path, timeout: int = 900):
-    """Execute ``path`` at the gpu preset under the step cap; return the executed notebook."""
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    env = {ENV_VAR: "gpu", CAP_ENV: STEP_CAP, "GAN_COURSE_OUTPUTS": str(outputs), "GAN_COURSE_OFFLINE": "1",
-           "GAN_COURSE_QUIZ": "text", "MPLBACKEND": "Agg"}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)  # the kernel inherits this process's environment
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return nb
+def _nbval(expected: str, tmp_name: str, **env) -> subprocess.CompletedProcess:
+    """nbval on a one-cell notebook under this checkout that prints its kernel's preset and cap and
+    compares the print with ``expected``."""
+    folder = ROOT / "build" / "test-artefacts" / "nbval-probe"  # under the root conftest, outside notebooks/
+    folder.mkdir(parents=True, exist_ok=True)
+    cell = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + PROBE, execution_count=1,
+                                     outputs=[nbformat.v4.new_output("stream", name="stdout", text=expected + "\n")])
+    path = folder / f"{tmp_name}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    run_env = {**os.environ, "GAN_COURSE_PRESET": "smoke", **env}
+    run_env.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=--nbval-lax",
+                           str(path.relative_to(ROOT))], cwd=ROOT, env=run_env, capture_output=True, text=True,
+                          timeout=300)
 
 
-@pytest.mark.gpu_shapes
-@pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_at_gpu_shapes(lesson, tmp_path):
-    start = time.perf_counter()
-    nb = run_capped(lesson, tmp_path / "outputs")
-    seconds = time.perf_counter() - start
-    first_output = next(o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    print(f"{lesson.name}: {seconds:.0f} s at the gpu preset's shapes, step cap {STEP_CAP}")
-    # The parameters cell shows the preset: it must be the gpu one, capped, or the run proved nothing.
-    shown = str(first_output.get("data", {}).get("text/plain", first_output.get("text", "")))
-    assert "gpu" in shown, f"{lesson.name}: the first output does not show the gpu preset: {shown[:300]}"
+def test_nbval_kernels_run_at_the_gpu_preset_capped_to_one_step():
+    run = _nbval("gpu 1", "default")
+    assert run.returncode == 0, run.stdout[-2000:]
+    wrong = _nbval("smoke None", "default_wrong")  # the probe can fail: the comparison is real
+    assert wrong.returncode != 0 and "gpu 1" in wrong.stdout
+
+
+def test_the_notebook_preset_and_cap_can_be_chosen():
+    run = _nbval("smoke None", "override", GAN_COURSE_NOTEBOOK_PRESET="smoke", GAN_COURSE_NOTEBOOK_STEP_CAP="")
+    assert run.returncode == 0, run.stdout[-2000:]

@@ -65,7 +65,7 @@ def test_pick_rejects_missing_or_unknown_presets():
         PRESETS["cpu"].pick(smoke=1, cpu=2, gpu=3, laptop=4)
 
 
-# The step cap: the gpu preset's shapes for a few steps (tests/test_gpu_shapes.py runs every lesson so).
+# The step cap: the gpu preset's shapes for a few steps (nbval runs every lesson so in make test).
 
 def test_step_cap_keeps_every_shape_and_cuts_loops_and_sets(monkeypatch):
     from gan_course.presets import CAP_ENV, CAPPED_COUNT
