@@ -8,10 +8,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from gan_course import progress as _progress
 from gan_course.plotting import save_image_grid
 from gan_course.cluster import is_chief
 
-__all__ = ["GANMonitor", "StopOnNaN"]
+__all__ = ["GANMonitor", "StopOnNaN", "FitProgress"]
 
 
 class GANMonitor(keras.callbacks.Callback):
@@ -81,3 +82,63 @@ class StopOnNaN(keras.callbacks.Callback):
                 f"Training diverged at epoch {self._epoch + 1}, batch {batch + 1}: {bad}. "
                 f"Kept: {where}. {self.advice}"
             )
+
+
+class FitProgress(keras.callbacks.Callback):
+    """A progress bar for ``fit``: the steps done of the run's total, the last losses, the time
+    spent and an estimate of what is left (see ``gan_course.progress`` for how it shows in a
+    notebook, a terminal and a log).
+
+    Inside ``with progress.Progress(...)`` (a sweep, a series of runs) it reports to that bar as
+    the running item's progress; a course GAN's ``fit`` adds one there by itself. Elsewhere it is
+    the run's own bar, labelled ``desc``; a run shorter than ``delay`` seconds shows nothing live,
+    and in log mode a run shorter than ``progress.LOG_INTERVAL`` prints nothing.
+    """
+
+    def __init__(self, desc: str | None = None, delay: float = 2.0):
+        super().__init__()
+        self.desc, self.delay = desc, delay
+        self._outer = self._own = None
+        self._per_epoch = self._total = None
+        self._epoch = 0
+        self._next = 0.0
+
+    def on_train_begin(self, logs=None):
+        epochs, steps = self.params.get("epochs") or 1, self.params.get("steps")
+        self._per_epoch = steps
+        self._total = epochs * steps if steps else None
+        self._outer = _progress.active()
+        if self._outer is None:
+            self._own = _progress.Progress(self._total or epochs, unit="step" if steps else "epoch",
+                                           desc=self.desc or "fit", delay=self.delay).__enter__()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _report(self, done, logs, force=False):
+        now = _progress._clock()
+        if not force and now < self._next:  # at most a few updates a second
+            return
+        self._next = now + 0.25
+        values = [(k, v) for k, v in (logs or {}).items() if isinstance(v, (int, float, np.floating, np.integer))]
+        values.sort(key=lambda kv: not kv[0].endswith("loss"))  # the players' losses first
+        info = ", ".join(f"{k} {float(v):.3g}" for k, v in values[:3])
+        if self._outer is not None:
+            self._outer.step(done, self._total or self.params.get("epochs"), "step" if self._total else "epoch", info)
+        elif self._own is not None:
+            self._own.update(done - self._own.done, info)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._per_epoch:
+            self._report(self._epoch * self._per_epoch + batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = (epoch + 1) * self._per_epoch if self._per_epoch else epoch + 1
+        self._report(done, logs, force=True)
+
+    def on_train_end(self, logs=None):
+        own, self._own, self._outer = self._own, None, None
+        if own is not None:
+            if own.mode == "log" and own.lines:  # a long run in a log: say how it ended
+                own._print(own.status())
+            own.close()

@@ -160,6 +160,8 @@ def save_trial_outputs(stem: str, generator, latent_dim: int, samples_dir=None, 
 
 _PACKAGE = "gan_course"
 _PACKAGE_DIR = Path(__file__).resolve().parent
+# Modules that only show what a run does (progress bars): editing them does not retrain cached rows.
+_DISPLAY_ONLY = {"gan_course.progress"}
 
 
 def _module_file(name: str) -> Path | None:
@@ -204,7 +206,7 @@ def _imported_modules(name: str, tree: ast.AST) -> set[str]:
             for alias in node.names:  # `from gan_course import data`: data is a module, not an attribute
                 sub = f"{base}.{alias.name}"
                 found.add(sub if _module_file(sub) else base)
-    return {m for m in found if _module_file(m)}
+    return {m for m in found if _module_file(m) and m not in _DISPLAY_ONLY}
 
 
 def _roots(obj, modules: set[str], sources: dict[str, str], seen: set[int]) -> None:
@@ -292,7 +294,8 @@ def code_digest(trial, configs=()) -> str:
     (``inspect.getsource``, which reads notebook cells through IPython's line cache). Each source
     counts as its syntax tree without docstrings and comments, so editing prose or blank lines keeps
     the cache; any change to what the code does, however small, gives a new digest. Libraries
-    (Keras, TensorFlow, NumPy) are not covered: a new library version keeps the cache. An edited
+    (Keras, TensorFlow, NumPy) are not covered: a new library version keeps the cache; nor is
+    ``gan_course.progress`` (it only shows progress). An edited
     package module counts once it is imported again (restart the kernel after editing the package).
     """
     modules, sources = code_modules(trial, configs)
@@ -362,11 +365,13 @@ def run_sweep(configs, train_images, test_images, results_path, samples_dir=None
     says how many); rows saved before the digest existed have no ``code`` and train again once.
     Outdated rows stay in the file (``load_results`` still reads them); delete the file to start over.
 
-    With ``verbose``, each finished trial prints one line with its scores, the time spent and an
-    estimate of what is left; in a notebook kernel (Jupyter, nbconvert, nbval) or a terminal a
-    progress bar (``tqdm.auto``: a widget, saved as one output, or a text bar) also shows the
-    trials done of the total. Elsewhere (a script's output piped to a file or a CI log) there is no
-    redrawn bar, only those lines: one per trial.
+    With ``verbose``, a ``progress.Progress`` shows the trials done of the total (cached ones count
+    as done at once), the running trial's steps and losses, the time spent and an estimate of what
+    is left, and each finished trial prints one line ``[k/N trials] <name> seed <s>: <scores> |
+    <elapsed>, about <left> left``. In a notebook open in Jupyter or in a terminal that is a live
+    bar (tqdm's widget or text bar); where the output is kept (nbconvert, nbval, the site build, a
+    CI log, a file) it is plain lines: one per trial, and at most one every
+    ``progress.LOG_INTERVAL`` seconds (30) while a trial runs.
     """
     trial = run_trial if trial is None else trial
     configs = list(configs)
@@ -388,30 +393,20 @@ def run_sweep(configs, train_images, test_images, results_path, samples_dir=None
         print(f"{len(configs) - len(todo)} of {len(configs)} trials already in {results_path.name}; running {len(todo)}")
     if not todo:
         return [done[k, code] for k, code in zip(keys, codes)]
-    from tqdm.auto import tqdm
-    from tqdm.notebook import tqdm as notebook_tqdm
+    from gan_course import progress
 
-    # A live bar in a notebook kernel (a widget) and in a terminal; elsewhere (output to a file, CI logs) only the
-    # one line per trial below, which carries the same progress, so logs get no redrawn bars.
-    live = verbose and (issubclass(tqdm, notebook_tqdm) or sys.stdout.isatty())
-    bar = tqdm(total=len(configs), initial=len(configs) - len(todo), desc="trials", unit="trial", file=sys.stdout,
-               mininterval=1.0, disable=not live)
-    start = time.perf_counter()
-    with bar:
-        for i, (cfg, key, code) in enumerate(todo, 1):
-            bar.set_postfix_str(f"{cfg.name}, seed {cfg.seed}", refresh=False)
+    # Trials done of the total (the cached ones count as done), the running trial's steps (a course GAN's fit
+    # reports them to the innermost Progress by itself), the time spent and an estimate of what is left.
+    with progress.Progress(len(configs), unit="trial", done=len(configs) - len(todo),
+                           mode=None if verbose else "off") as bar:
+        for cfg, key, code in todo:
+            bar.start(f"{cfg.name}, seed {cfg.seed}")
             row = trial(cfg, train_images, test_images, samples_dir=samples_dir, models_dir=models_dir)
             row["key"], row["code"] = key, code
             _append_line(results_path, json.dumps(row))
             done[key, code] = row
-            if verbose:
-                elapsed = time.perf_counter() - start
-                left = elapsed / i * (len(todo) - i)
-                bar.write(f"[{i}/{len(todo)}] {cfg.name:<18s} seed {cfg.seed}: FID {row['fid']:7.1f}  "
-                          f"coverage {row['coverage']:.1f}  confident {row['confident_share']:.0%}  "
-                          f"({row['train_seconds']:.0f} s) | {tqdm.format_interval(elapsed)} elapsed, "
-                          f"about {tqdm.format_interval(left)} left", file=sys.stdout)
-            bar.update(1)
+            bar.finish(f"{cfg.name:<18s} seed {cfg.seed}: FID {row['fid']:7.1f}  coverage {row['coverage']:.1f}  "
+                       f"confident {row['confident_share']:.0%}  ({row['train_seconds']:.0f} s)" if verbose else None)
     return [done[k, code] for k, code in zip(keys, codes)]
 
 

@@ -150,6 +150,8 @@ def execute_lesson(path: str | Path, preset: str, cache: str | Path | None = Non
     # run's files in the cache, away from a student's outputs/.
     env.update(GAN_COURSE_PRESET=preset, GAN_COURSE_QUIZ="text",
                MPLBACKEND="module://matplotlib_inline.backend_inline")
+    # Progress inside the lesson as plain lines (gan_course.progress): no widget on a web page, no redrawn bar.
+    env.setdefault("GAN_COURSE_PROGRESS", "log")
     env.setdefault("GAN_COURSE_OUTPUTS", str((cache / "outputs").resolve()))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.pop("JPY_SESSION_NAME", None)
@@ -183,8 +185,21 @@ def _lessons(notebooks) -> list[Path]:
 
 def execute_lessons(preset: str, notebooks=None, cache: str | Path | None = None, timeout: int = 3600,
                     force: bool = False, verbose: bool = True) -> list[dict]:
-    """:func:`execute_lesson` for every lesson, in course order."""
-    return [execute_lesson(p, preset, cache, timeout, force, verbose) for p in _lessons(notebooks)]
+    """:func:`execute_lesson` for every lesson, in course order. With ``verbose``, a progress bar
+    (``gan_course.progress``: live in a terminal, plain lines in a log) says which lesson runs, how
+    long each finished one took, the time so far and an estimate of what is left."""
+    from gan_course.progress import Progress
+
+    lessons, runs = _lessons(notebooks), []
+    with Progress(len(lessons), unit="lesson", desc=f"lessons at {preset}", mode=None if verbose else "off") as bar:
+        for path in lessons:
+            bar.start(Path(path).stem, announce=True)
+            run = execute_lesson(path, preset, cache, timeout, force, verbose=False)
+            runs.append(run)
+            how = f"unchanged, the run from the cache ({run['seconds']:.0f} s then)" if run["cached"] else \
+                f"ran in {run['seconds']:.0f} s"
+            bar.finish(f"{run['lesson']}: {how}", cached=run["cached"])
+    return runs
 
 
 # ---------------------------------------------------------------------------------------------
