@@ -11,6 +11,11 @@ cards, and offers the model answer behind a button in JupyterLab; a non-interact
 task and how to reveal the answer, never the answer itself (``reveal(id, show=True)`` prints it).
 ``check(open_id)`` does the same.
 
+An experiment exercise (``run_check:`` in its YAML entry) is checked on the student's run:
+``check(exercise_id, rows)`` hands the rows the run returned (or its results file) to the checker of
+``gan_course.teaching.run_checks``, which says whether they landed in the range the course measured
+at the cpu preset, and why; at smoke it says the run ran and that its numbers mean nothing.
+
 ``notebook_exercises(path)`` lists every exercise of a lesson's Exercises section (each numbered
 item, and each lettered part "(a)", "(b)", ... of one) with the checker or model answer that
 answers it back, if any; ``tests/test_every_exercise.py`` fails on an exercise with neither.
@@ -148,15 +153,40 @@ def _minutes(exercise: Exercise) -> str:
     return f"  Time: about {exercise.minutes:g} min at the cpu preset.\n"
 
 
-def check(exercise_id: str, answer=None, *, folder: str | Path | None = None) -> bool:
+def _check_run(exercise: Exercise, cards: dict[str, Card], rows, preset) -> bool | None:
+    """An experiment exercise: its run checker reads the student's rows (see run_checks)."""
+    from gan_course.teaching import run_checks
+
+    if rows is None:
+        print(f"Exercise {exercise.id} (an experiment): {exercise.prompt}\n{_minutes(exercise)}"
+              f"  Cards: {', '.join(exercise.cards)}\n"
+              f"  Run it, then pass what your run returned (the rows of experiments.run_sweep, or its results "
+              f"file) and run this cell again: check({exercise.id!r}, rows).")
+        return False
+    print(f"Exercise {exercise.id}: your run against the course's measured runs")
+    verdict = run_checks.run_check(exercise.run_check, rows, preset)
+    if verdict is False:
+        hint = f"  Hint: {exercise.hint}\n" if exercise.hint else ""
+        print(f"Not as measured ({exercise.id}): look at your settings first (the same as the lesson's, one change?), "
+              f"then at what the run did.\n{hint}{_card_pointer(exercise, cards)}")
+    if exercise.revealable:
+        print(f"  Compare your reading with the model answer: reveal({exercise.id!r}).")
+    return verdict
+
+
+def check(exercise_id: str, answer=None, *, folder: str | Path | None = None, preset=None) -> bool | None:
     """Grade ``answer`` for exercise ``exercise_id`` and print feedback.
 
     Prints "Right" (and returns ``True``), or a hint with the flashcards to review (and returns
     ``False``). ``answer=None`` prints the exercise and what kind of answer it expects, and
     returns ``False`` without grading, so an unanswered exercise cell never stops a notebook.
-    For an open exercise (no single answer), ``check(exercise_id)`` is :func:`reveal`.
+    For an open exercise (no single answer), ``check(exercise_id)`` is :func:`reveal`. For an
+    experiment exercise (a ``run_check``), ``answer`` is the student's run (its rows or results file),
+    checked at ``preset`` (default: ``presets.get_preset()``); it returns None at smoke.
     """
     exercise, cards = find_exercise(exercise_id, folder)
+    if exercise.run_check:
+        return _check_run(exercise, cards, answer, preset)
     if answer is None:
         if not exercise.checkable and exercise.revealable:
             reveal(exercise_id, folder=folder)

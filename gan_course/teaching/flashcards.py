@@ -48,7 +48,10 @@ CARD_KEYS = {"id", "question", "answer", "tags", "section"}
 # `accept` (other right answers) and `ordered` (lists compared in order) extend the common schema.
 # `model_answer` (what an open exercise should find, revealed on request) and `minutes` (the
 # expected time at the cpu preset, reruns included) serve the exercises that have no single answer.
-EXERCISE_KEYS = {"id", "prompt", "cards", "answer", "tolerance", "hint", "accept", "ordered", "model_answer", "minutes"}
+# `run_check` names the checker of an experiment exercise (gan_course.teaching.run_checks.CHECKERS): its check
+# reads the rows of the student's run and compares them with the course's measured runs.
+EXERCISE_KEYS = {"id", "prompt", "cards", "answer", "tolerance", "hint", "accept", "ordered", "model_answer", "minutes",
+                 "run_check"}
 LESSON_KEYS = {"lesson", "cards", "exercises"}
 ID_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 EXERCISE_ID_PATTERN = re.compile(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*")
@@ -82,6 +85,7 @@ class Exercise:
     ordered: bool = False  # lists: does the order matter?
     model_answer: str = ""  # open exercises: what a good answer finds, and why (revealed on request)
     minutes: float | None = None  # expected time at the cpu preset, reruns included
+    run_check: str = ""  # experiment exercises: the run checker that reads the student's run (teaching.run_checks)
 
     @property
     def checkable(self) -> bool:
@@ -94,8 +98,8 @@ class Exercise:
 
     @property
     def answers_back(self) -> bool:
-        """Gives feedback: a checker (an ``answer``) or a model answer to reveal."""
-        return self.checkable or self.revealable
+        """Gives feedback: a checker (an ``answer`` or a ``run_check``) or a model answer to reveal."""
+        return self.checkable or self.revealable or bool(self.run_check)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,6 +238,13 @@ def load_lesson(path: str | Path) -> Lesson:
         if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0):
             raise DeckError(f"{path.name}: {where} minutes must be a number > 0 (the expected time at the cpu preset), "
                             f"got {minutes!r}.")
+        run_check = item.get("run_check", "")
+        if run_check:
+            from gan_course.teaching.run_checks import CHECKERS
+
+            if run_check not in CHECKERS or answer is not None:
+                raise DeckError(f"{path.name}: {where} run_check {run_check!r} must name one of {sorted(CHECKERS)} "
+                                "(gan_course/teaching/run_checks.py), on an exercise without an `answer`.")
         exercises.append(Exercise(
             id=ex_id,
             prompt=_text(item["prompt"], f"{where} prompt", path),
@@ -246,6 +257,7 @@ def load_lesson(path: str | Path) -> Lesson:
             ordered=ordered,
             model_answer=model_answer.strip(),
             minutes=None if minutes is None else float(minutes),
+            run_check=run_check,
         ))
     return Lesson(name=lesson, path=path, cards=tuple(cards), exercises=tuple(exercises))
 
