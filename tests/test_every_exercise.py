@@ -4,7 +4,8 @@ The listing follows ``gan_course.teaching.exercises.notebook_exercises``: each n
 notebook's Exercises section ("1. **Title** ..." or "**1. Title.** ..."), and each lettered part
 "(a)", "(b)", ... of an item, is one exercise. It answers back when the code cell right after its
 markdown cell calls ``check("NN-id", ...)`` or ``reveal("NN-id")`` for an exercise of the lesson's
-YAML that has an ``answer`` (a checker) or a ``model_answer``, and that shares a card with it.
+YAML that has an ``answer`` (a checker), a ``run_check`` (an experiment's checker, which reads the
+student's run: ``gan_course.teaching.run_checks``) or a ``model_answer``, and that shares a card with it.
 """
 
 import json
@@ -54,7 +55,27 @@ def test_every_exercise_names_cards_and_its_time_at_cpu(exercise):
     assert exercise.cards
     assert exercise.minutes is not None, (f"{exercise.id}: give `minutes:` (the expected time at the cpu preset, "
                                           "reruns included) in its YAML entry")
-    assert exercise.answers_back, f"{exercise.id}: neither an `answer` nor a `model_answer`"
+    assert exercise.answers_back, f"{exercise.id}: neither an `answer`, a `run_check` nor a `model_answer`"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_an_experiment_exercise_answers_back_with_a_run_checker_or_a_model_answer(notebook):
+    """An exercise that needs a rerun (YAML `minutes` of RERUN_MINUTES or more) has no single typed answer:
+    it counts only with a run checker (`run_check`, its check reads the student's run) or a model answer;
+    and a run checker is used: the notebook calls check(id, ...) for it, not reveal(id)."""
+    exercises = {e.id: e for e in DECK[notebook.stem].exercises}
+    code = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code")
+    wrong = []
+    for item in ex.notebook_exercises(notebook):
+        yaml_ex = exercises.get(item.answered_by)
+        if yaml_ex is None:
+            continue
+        if (yaml_ex.minutes or 0) >= RERUN_MINUTES and not (yaml_ex.run_check or yaml_ex.revealable):
+            wrong.append(f"{item.name} ({yaml_ex.id}): a rerun answered by a typed answer only; give it a "
+                         "`run_check` or a `model_answer`")
+        if yaml_ex.run_check and not re.search(rf"""\bcheck\(\s*["']{yaml_ex.id}["']""", code):
+            wrong.append(f"{item.name} ({yaml_ex.id}): has a run checker; call check({yaml_ex.id!r}, rows), not reveal")
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
