@@ -29,7 +29,12 @@ to the window; nothing scrolls. The notebook's cell metadata decides what is on 
   ``metadata.gan_course.slide_excerpt`` (a piece of text of one line of the cell, e.g.
   ``"def train_step"``) starts the excerpt at that line instead; a text that is not in the cell
   stops the build with the cell's place.
-- Printed output shows at most ``OUTPUT_LINES`` rows per cell, then ``⋯ N more lines``.
+- Printed output shows at most ``OUTPUT_LINES`` rows per cell, then ``⋯ N more lines in the
+  speaker notes``: the lines cut off go to a speaker-notes cell added after the cell.
+- A table output (HTML such as a pandas DataFrame, or a markdown table in a display) longer than
+  ``TABLE_ROWS`` rows shows its first ``TABLE_SHOW`` rows, one wider than the slide the columns that
+  fit, then ``⋯ N more rows (and M more columns) in the speaker notes``; the whole table goes to the
+  speaker notes.
 - Printed stderr (warnings, logs) is left out.
 - Figures are drawn at ``FIGURE_ZOOM`` times their size in the notebook (legible axis labels from
   the back of the room), side by side where they fit; a cell's figures take at most
@@ -50,6 +55,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+from html import unescape as html_unescape
 import json
 import math
 import os
@@ -182,6 +188,13 @@ FIGURE_WIDTH = 1180
 _ROW_PX = {"code": 23.4, "output": 20.8, "table": 44}  # at SLIDE_CSS's fonts (a table row often wraps)
 _FIGURE_GAP = 12
 _MORE = "⋯ {n} more line{s} in the notebook"
+_IN_NOTES = "⋯ {n} more {what} in the speaker notes (s) and the notebook"
+# A table (HTML, e.g. a pandas DataFrame, or a markdown table) with more body rows than TABLE_ROWS shows
+# its first TABLE_SHOW on the slide; one wider than TABLE_WIDTH px keeps the columns that fit. The whole
+# table goes to the speaker notes. Widths are estimated from the text: TABLE_CHAR_PX a character at the
+# slide's 15 px table font (bold headers, digits) plus TABLE_CELL_PAD a cell.
+TABLE_ROWS, TABLE_SHOW = 10, 8
+TABLE_WIDTH, TABLE_CHAR_PX, TABLE_CELL_PAD = 1200, 10.5, 16
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _RICH = {"image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/html"}  # a cell's "figure"
 
@@ -227,9 +240,11 @@ def fold_code(source: str, rows: int = CODE_LINES, start_text: str | None = None
     return "\n".join(head + shown + tail)
 
 
-def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT_COLUMNS) -> list:
+def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT_COLUMNS, rest: list | None = None) -> list:
     """Printed output (stdout, plain-text results, a console's text such as ``model.summary()``)
-    cut to ``rows`` rows in all; stderr (warnings, logs) left out; figures and tables kept."""
+    cut to ``rows`` rows in all; stderr (warnings, logs) left out; figures and tables kept. The
+    lines cut off are appended to ``rest`` (for the speaker notes) when it is given; the marker then
+    says they are in the notes."""
     kept, used, dropped, marker = [], 0, 0, None
     for out in outputs:
         if _console_text(out):  # model.summary() and other text that rich draws as HTML
@@ -251,6 +266,8 @@ def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT
             take.append(line)
             used += _rows(line, columns)
         dropped += len(lines) - len(take)
+        if rest is not None:
+            rest.extend(lines[len(take):])
         if dropped and marker is None:
             marker = len(kept) + bool(take)  # where the cut is: after what is shown of this output
         if take:
@@ -261,9 +278,152 @@ def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT
                 out["data"]["text/plain"] = "\n".join(take)
             kept.append(out)
     if dropped:
-        kept.insert(marker, {"output_type": "stream", "name": "stdout",
-                             "text": _MORE.format(n=dropped, s="s" if dropped != 1 else "") + "\n"})
+        more = _IN_NOTES.format(n=dropped, what="line" if dropped == 1 else "lines") if rest is not None else \
+            _MORE.format(n=dropped, s="s" if dropped != 1 else "")
+        kept.insert(marker, {"output_type": "stream", "name": "stdout", "text": more + "\n"})
     return kept
+
+
+# ---------------------------------------------------------------------------------------------
+# Large tables: the first rows on the slide, the whole table in the speaker notes.
+
+_TR = re.compile(r"<tr\b.*?</tr>", re.S | re.I)
+_TD = re.compile(r"<t([hd])\b.*?</t\1>", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _html_of(out) -> str | None:
+    html = out.get("data", {}).get("text/html")
+    if html is None:
+        return None
+    html = html if isinstance(html, str) else "".join(html)
+    return html if "<table" in html.lower() and not html.lstrip().startswith("<pre") else None
+
+
+def _markdown_table(out) -> tuple[str, int, int] | None:
+    """A display's markdown that is (or holds) a pipe table: (text, index of the header line, of its last row)."""
+    text = out.get("data", {}).get("text/markdown")
+    if text is None:
+        return None
+    text = text if isinstance(text, str) else "".join(text)
+    lines = text.splitlines()
+    for i in range(len(lines) - 1):
+        if lines[i].lstrip().startswith("|") and re.match(r"^\s*\|?\s*:?-{3,}", lines[i + 1]):
+            end = i + 1
+            while end + 1 < len(lines) and lines[end + 1].lstrip().startswith("|"):
+                end += 1
+            return text, i, end
+    return None
+
+
+def _cell_text(html: str) -> str:
+    return html_unescape(_TAG.sub("", html)).strip()
+
+
+def _columns_that_fit(rows: list[list[str]]) -> int:
+    """How many leading columns of ``rows`` (cell texts) fit ``TABLE_WIDTH`` px at the slide's table font."""
+    width = 0.0
+    for col in range(max(len(r) for r in rows)):
+        chars = max((len(r[col]) for r in rows if col < len(r)), default=0)
+        width += chars * TABLE_CHAR_PX + TABLE_CELL_PAD
+        if width > TABLE_WIDTH:
+            return max(1, col)
+    return max(len(r) for r in rows)
+
+
+def _cut_html_table(html: str) -> tuple[str, int, int] | None:
+    """The HTML table's first ``TABLE_SHOW`` body rows and the columns that fit the slide; returns
+    (html, rows left out, columns left out), or None when the whole table fits."""
+    rows = list(_TR.finditer(html))
+    if not rows:
+        return None
+    head = [m for m in rows if "</th>" in m.group(0).lower() and "<td" not in m.group(0).lower()]
+    body = [m for m in rows if m not in head]
+    texts = [[_cell_text(c.group(0)) for c in _TD.finditer(m.group(0))] for m in head + body[:TABLE_SHOW]]
+    fit = _columns_that_fit(texts)
+    n_cols = max(len(t) for t in texts)
+    if len(body) <= TABLE_ROWS and fit >= n_cols:
+        return None
+    keep_rows = body if len(body) <= TABLE_ROWS else body[:TABLE_SHOW]
+
+    def cut_row(row: str) -> str:
+        cells = list(_TD.finditer(row))
+        if len(cells) <= fit:
+            return row
+        return row[: cells[fit - 1].end()] + row[cells[-1].end():]
+
+    parts, last = [], 0
+    for m in rows:
+        parts.append(html[last:m.start()])
+        if m in head or m in keep_rows:
+            parts.append(cut_row(m.group(0)))
+        last = m.end()
+    parts.append(html[last:])
+    # pandas' own "N rows x M columns" line under a long frame would now be wrong on the slide
+    cut = re.sub(r"<p>\d+ rows × \d+ columns</p>", "", "".join(parts))
+    return cut, len(body) - len(keep_rows), max(0, n_cols - fit)
+
+
+def _cut_markdown_table(text: str, start: int, end: int) -> tuple[str, int, int] | None:
+    lines = text.splitlines()
+    header, body = lines[start:start + 2], lines[start + 2:end + 1]
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in _PIPE.split(line.strip().strip("|"))]
+
+    texts = [cells(line) for line in [header[0], *body[:TABLE_SHOW]]]
+    fit, n_cols = _columns_that_fit(texts), max(len(t) for t in texts)
+    if len(body) <= TABLE_ROWS and fit >= n_cols:
+        return None
+    keep = body if len(body) <= TABLE_ROWS else body[:TABLE_SHOW]
+    shown = [line if fit >= n_cols else "| " + " | ".join(cells(line)[:fit]) + " |" for line in [*header, *keep]]
+    return "\n".join(lines[:start] + shown + lines[end + 1:]), len(body) - len(keep), max(0, n_cols - fit)
+
+
+def _notice(rows: int, columns: int) -> str:
+    parts = [f"{n} more {what}{'s' if n != 1 else ''}" for n, what in ((rows, "row"), (columns, "column")) if n]
+    return "⋯ " + " and ".join(parts) + " in the speaker notes (s) and the notebook"
+
+
+def _fold_tables(outputs: list, notes: list) -> list:
+    """Tables longer than ``TABLE_ROWS`` body rows or wider than the slide (HTML, e.g. a pandas
+    DataFrame, or a markdown pipe table in a display): the first ``TABLE_SHOW`` rows and the columns
+    that fit on the slide, a line saying what is left out, and the whole table appended to ``notes``."""
+    kept = []
+    for out in outputs:
+        html, markdown = _html_of(out), _markdown_table(out)
+        cut = _cut_html_table(html) if html is not None else _cut_markdown_table(*markdown) if markdown else None
+        if cut is None:
+            kept.append(out)
+            continue
+        shown, rows, columns = cut
+        out = copy.deepcopy(out)
+        if html is not None:
+            out["data"] = {"text/html": shown}
+            notes.append(html)
+        else:
+            out["data"] = {"text/markdown": shown}
+            notes.append(markdown[0])
+        kept += [out, {"output_type": "stream", "name": "stdout", "text": _notice(rows, columns) + "\n"}]
+    return kept
+
+
+def _notes_cell(tables: list, rest: list):
+    """A speaker-notes cell with what a slide left out: whole tables and the printed lines cut off."""
+    import nbformat
+
+    # (HTML in markdown ends at a blank line: pandas' style block has some, and is not needed in the notes)
+    tables = [re.sub(r"\n\s*\n", "\n", re.sub(r"<style\b.*?</style>", "", t, flags=re.S | re.I)) for t in tables]
+    parts = [f"The whole table:\n\n{table.strip()}\n" for table in tables]
+    if rest:
+        fence = "~~~~" if any(line.lstrip().startswith("~~~") for line in rest) else "~~~"
+        parts.append(f"The rest of the printed output ({len(rest)} line{'s' if len(rest) != 1 else ''}):\n\n"
+                     f"{fence}text\n" + "\n".join(rest) + f"\n{fence}\n")
+    cell = nbformat.v4.new_markdown_cell("\n".join(parts))
+    cell.metadata["slideshow"] = {"slide_type": "notes"}
+    cell.metadata["gan_course"] = {"slide_notes": "left out of the slide above"}
+    return cell
 
 
 def _png_size(data: str) -> tuple[int, int] | None:
@@ -330,20 +490,26 @@ def slide_view(nb, source: str = "notebook"):
     """The notebook as its slides show it (in place, on a copy): long code folded, printed output
     cut, figures sized (see the module's docstring). Skipped cells and speaker notes are left as
     they are."""
+    cells = []
     for index, cell in enumerate(nb.cells):
+        cells.append(cell)
         slide_type = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
         if cell.get("cell_type") != "code" or slide_type in ("skip", "notes"):
             continue
-        outputs = cell.get("outputs", [])
+        tables, rest = [], []
+        outputs = _fold_tables(cell.get("outputs", []), tables)
         has_figure = any(set(o.get("data", {})) & _RICH and not _console_text(o) for o in outputs)
         start = cell.get("metadata", {}).get("gan_course", {}).get("slide_excerpt")
         try:
             cell.source = fold_code(cell.source, FIGURE_CODE_LINES if has_figure else CODE_LINES, start)
         except ValueError as err:
             raise ValueError(f"{source}, cell {index} ({cell.get('id')}): {err}") from None
-        cell.outputs = _fold_outputs(outputs, FIGURE_OUTPUT_LINES if has_figure else OUTPUT_LINES)
+        cell.outputs = _fold_outputs(outputs, FIGURE_OUTPUT_LINES if has_figure else OUTPUT_LINES, rest=rest)
         room = max(FIGURE_MIN_HEIGHT, min(FIGURE_HEIGHT, CELL_HEIGHT - _text_height(cell.source, cell.outputs)))
         _fit_figures(cell.outputs, room)
+        if tables or rest:  # what the slide leaves out, for the lecturer: a notes cell right after it
+            cells.append(_notes_cell(tables, rest))
+    nb.cells = cells
     return nb
 
 
@@ -528,20 +694,29 @@ def build_slides(
         exporter.reveal_theme = "white"
     if reveal_prefix:
         exporter.reveal_url_prefix = reveal_prefix
+    from gan_course.progress import Progress
+
     written = []
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        tag_cells(nb.cells)
-        if execute:
-            nb = _execute(nb, path, preset, timeout, verbose)
-        slide_view(nb, path.name)
-        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
-        body = body.replace("</head>", f'<style id="gan-course-slides">{SLIDE_CSS}</style>\n{_SPEAKER_VIEW_MATHS}\n</head>', 1)
-        target = out_dir / f"{path.stem}.slides.html"
-        target.write_text(body, encoding="utf-8")
-        written.append(target)
-        if verbose:
-            print(f"slides: {target} ({slide_count(body)} slides{', executed' if execute else ''})")
+    # Executing takes each lesson's run time: a progress bar (live in a terminal, lines in a log) says which
+    # lesson runs, how long the finished ones took and about how long is left. Without, decks take seconds.
+    bar = Progress(len(paths), unit="lesson", desc="executed decks", mode=None if verbose and execute else "off")
+    with bar:
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            tag_cells(nb.cells)
+            if execute:
+                bar.start(path.stem, announce=True)
+                nb = _execute(nb, path, preset, timeout, verbose=False)
+            slide_view(nb, path.name)
+            body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+            body = body.replace("</head>", f'<style id="gan-course-slides">{SLIDE_CSS}</style>\n{_SPEAKER_VIEW_MATHS}\n</head>', 1)
+            target = out_dir / f"{path.stem}.slides.html"
+            target.write_text(body, encoding="utf-8")
+            written.append(target)
+            if execute:
+                bar.finish(f"{target} ({slide_count(body)} slides, executed; the lesson ran {bar.item_seconds():.0f} s)")
+            elif verbose:
+                print(f"slides: {target} ({slide_count(body)} slides)")
     return written
 
 
@@ -553,10 +728,11 @@ def _execute(nb, path: Path, preset: str | None, timeout: int, verbose: bool):
     preset = get_preset(preset, default="smoke").name  # the one place a preset name is resolved
     if verbose:
         print(f"executing {path.name} with the {preset} preset ...", flush=True)
-    saved = {k: os.environ.get(k) for k in ("GAN_COURSE_PRESET", "GAN_COURSE_QUIZ", "MPLBACKEND")}
-    # The kernel inherits this environment: the chosen preset, and the quiz as plain text
-    # (a widget has no one to click it in a slide).
-    os.environ.update(GAN_COURSE_PRESET=preset, GAN_COURSE_QUIZ="text", MPLBACKEND="module://matplotlib_inline.backend_inline")
+    saved = {k: os.environ.get(k) for k in ("GAN_COURSE_PRESET", "GAN_COURSE_QUIZ", "MPLBACKEND", "GAN_COURSE_PROGRESS")}
+    # The kernel inherits this environment: the chosen preset, the quiz as plain text (a widget has no
+    # one to click it in a slide) and progress as plain lines (gan_course.progress), not a widget.
+    os.environ.update(GAN_COURSE_PRESET=preset, GAN_COURSE_QUIZ="text", MPLBACKEND="module://matplotlib_inline.backend_inline",
+                      GAN_COURSE_PROGRESS=saved["GAN_COURSE_PROGRESS"] or "log")
     try:
         nb = copy.deepcopy(nb)
         NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
