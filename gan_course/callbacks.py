@@ -142,3 +142,14 @@ class FitProgress(keras.callbacks.Callback):
             if own.mode == "log" and own.lines:  # a long run in a log: say how it ended
                 own._print(own.status())
             own.close()
+
+
+def with_fit_progress(callbacks=None):
+    """``callbacks`` (a list or None) plus a ``FitProgress`` reporting to the active
+    ``progress.Progress``, when there is one and the list has none; ``TwoPlayerGAN.fit`` calls it."""
+    if _progress.active() is None:
+        return callbacks
+    callbacks = list(callbacks or [])
+    if not any(isinstance(c, FitProgress) for c in callbacks):
+        callbacks.append(FitProgress())
+    return callbacks

@@ -191,10 +191,10 @@ class TwoPlayerGAN(keras.Model):
 
     def fit(self, *args, shuffle=False, **kwargs):
         # The course's tf.data pipelines shuffle themselves; Keras would warn on shuffle=True.
-        from gan_course import progress
+        from gan_course.callbacks import with_fit_progress
 
         # Inside a sweep or a series of runs (progress.Progress), its bar shows this run's steps.
-        kwargs["callbacks"] = progress.fit_callbacks(kwargs.get("callbacks"))
+        kwargs["callbacks"] = with_fit_progress(kwargs.get("callbacks"))
         return super().fit(*args, shuffle=shuffle, **kwargs)
 
     @property

@@ -34,7 +34,7 @@ import os
 import sys
 import time
 
-__all__ = ["Progress", "mode", "active", "fit_bar", "fit_callbacks", "format_time", "LOG_INTERVAL"]
+__all__ = ["Progress", "mode", "active", "format_time", "LOG_INTERVAL"]
 
 LOG_INTERVAL = 30.0  # seconds between two "still running" lines in log mode
 _HEADLESS = ("nbconvert", "nbclient", "nbval", "pytest", "papermill", "jupyter-execute", "jupyter_execute")
@@ -99,27 +99,6 @@ _choose_mode = mode  # Progress takes a parameter of that name
 def active() -> "Progress | None":
     """The innermost ``Progress`` in a ``with`` block, or None."""
     return _ACTIVE[-1] if _ACTIVE else None
-
-
-def fit_bar(desc: str | None = None, delay: float = 2.0):
-    """A ``callbacks.FitProgress`` for one ``fit`` (package code that is not a course GAN uses
-    this, so that the callbacks module stays out of the sweep cache's code digest)."""
-    from gan_course.callbacks import FitProgress
-
-    return FitProgress(desc, delay)
-
-
-def fit_callbacks(callbacks=None):
-    """``callbacks`` (a list or None) plus a ``callbacks.FitProgress`` reporting to the active
-    ``Progress``, when there is one and the list has none; ``TwoPlayerGAN.fit`` calls it."""
-    if active() is None:
-        return callbacks
-    from gan_course.callbacks import FitProgress
-
-    callbacks = list(callbacks or [])
-    if not any(isinstance(c, FitProgress) for c in callbacks):
-        callbacks.append(FitProgress())
-    return callbacks
 
 
 def _interval(elapsed: float = 0.0) -> float:

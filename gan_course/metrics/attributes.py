@@ -66,10 +66,10 @@ def train_attribute_classifier(images, labels, n_classes: int, epochs: int, seed
         keras.utils.set_random_seed(seed)
     net = build_attribute_classifier(np.shape(images)[1:], n_classes)
     net.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    from gan_course import progress
+    from gan_course.callbacks import FitProgress
 
     net.fit(np.asarray(images), np.asarray(labels), epochs=epochs, batch_size=batch_size, verbose=0,
-            callbacks=[progress.fit_bar("attribute classifier")])  # shows only when it takes a while
+            callbacks=[FitProgress("attribute classifier")])  # shows only when it takes a while
     return net
 
 
