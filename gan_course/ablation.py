@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from gan_course import experiments, recipes
+from gan_course import experiments, presets, recipes
 from gan_course.config import RunConfig
 
 __all__ = ["AblationConfig", "train", "d_gradient_sq", "run_trial", "trial_stem", "GRID_SEED", "GRID_SIZE"]
@@ -68,7 +68,7 @@ def train(cfg: AblationConfig, images, n_log: int = 10, verbose: int = 0):
         tf.data.Dataset.from_tensor_slices(np.asarray(images, np.float32)).cache()
         .shuffle(len(images), seed=cfg.seed, reshuffle_each_iteration=True)
         .repeat()
-        .batch(cfg.batch_size, drop_remainder=True)
+        .batch(presets.capped_batch(cfg.batch_size), drop_remainder=True)  # smaller only under the step cap
         .prefetch(tf.data.AUTOTUNE)
     )
     n_log = max(1, min(n_log, cfg.steps))

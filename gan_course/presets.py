@@ -11,11 +11,17 @@ The step cap (``GAN_COURSE_STEP_CAP=N``) runs a preset's exact shapes for only a
 loop that a lesson sizes with ``steps()`` runs at most N times, every data or evaluation set sized
 with ``count()`` holds at most ``CAPPED_COUNT`` examples, ``epochs``, ``max_images`` and
 ``eval_samples`` shrink the same way, and a pass over a ``data.make_dataset`` pipeline yields at most
-N batches (an "epoch" of a capped run is N steps, whatever the batch size). Widths, latent sizes,
-image sizes and batch sizes stay exactly as the preset sets them, so
-``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=1`` checks on a CPU, in
-minutes, that the full-size path builds, trains, saves, loads and plots (``make test`` runs every
-lesson so under nbval, one step per loop: the root conftest.py, tests/test_gpu_shapes.py).
+N batches (an "epoch" of a capped run is N steps, whatever the batch size). Widths, latent sizes
+and image sizes stay exactly as the preset sets them, so ``GAN_COURSE_PRESET=gpu GAN_COURSE_STEP_CAP=1``
+checks on a CPU, in minutes, that the full-size path builds, trains, saves, loads and plots
+(``make test`` runs every lesson so under nbval, one step per loop: the root conftest.py,
+tests/test_gpu_shapes.py).
+
+The one dimension the cap shrinks besides lengths is the batch (``capped_batch``): every model takes
+any batch size (its first dimension is ``None``), and one eager step of lesson 02's gpu-size DCGAN
+(64x64 images, width 128) at the gpu batch of 256 is minutes of CPU on one thread. A batch of
+``n_critic * b`` images for a WGAN is halved while it is even, so it still splits into ``n_critic``
+critic batches.
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ from __future__ import annotations
 import dataclasses
 import os
 
-__all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "DEFAULT_PRESET", "get_preset", "preset_names",
-           "step_cap"]
+__all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "CAPPED_BATCH", "DEFAULT_PRESET", "get_preset",
+           "preset_names", "step_cap", "capped_batch"]
 
 ENV_VAR = "GAN_COURSE_PRESET"
 CAP_ENV = "GAN_COURSE_STEP_CAP"
 DEFAULT_PRESET = "cpu"
 CAPPED_COUNT = 256  # under the step cap: most examples in a training, held-out or evaluation set
+CAPPED_BATCH = 32  # under the step cap: pipelines halve larger batches down to this (see capped_batch)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,9 +193,21 @@ def step_cap() -> int | None:
     return int(cap)
 
 
+def capped_batch(batch_size: int) -> int:
+    """The batch a training pipeline makes: ``batch_size``, or under the step cap that size halved
+    while it is above ``CAPPED_BATCH`` and even (256 -> 32, 320 = 5 critic batches of 64 -> 20 =
+    5 of 4). Halving keeps every odd factor, so a WGAN's batch still splits into n_critic parts."""
+    if step_cap() is None:
+        return batch_size
+    while batch_size > CAPPED_BATCH and batch_size % 2 == 0:
+        batch_size //= 2
+    return batch_size
+
+
 def capped(preset: Preset, step_cap: int) -> Preset:
     """``preset`` with its step counts cut to ``step_cap`` and its sets to ``CAPPED_COUNT``;
-    every field that sets a shape (width, latent size, batch size, grid) unchanged."""
+    every field that sets a shape (width, latent size, grid) unchanged. ``batch_size`` keeps the
+    preset's value: the pipelines that make the batches shrink them (``capped_batch``)."""
     # Enough training images for one generator step of a WGAN at this batch size (n_critic = 5
     # critic batches, lessons 03 and 04), so the cap never fails where the full preset would not.
     floor = max(CAPPED_COUNT, 5 * preset.batch_size)

@@ -105,7 +105,8 @@ def load_image_folder(
         color_mode: ``"grayscale"`` (1 channel) or ``"rgb"`` (3 channels) converts every image.
             ``None`` keeps the folder's own channel count, which must then be the same for
             every image (a mix is an error that names an example of each).
-        batch_size, shuffle, seed: as in ``make_dataset``; decoding runs in parallel.
+        batch_size, shuffle, seed: as in ``make_dataset`` (the step cap shrinks batches and passes
+            the same way); decoding runs in parallel.
         max_images: use only the first ``max_images`` files (sorted by path), or with
             ``sample_seed`` a random subset drawn with that seed (real datasets are often sorted
             by class, so the first files would all be one class).
@@ -180,4 +181,8 @@ def load_image_folder(
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    from gan_course.presets import capped_batch, step_cap
+
+    ds = ds.batch(capped_batch(batch_size), drop_remainder=True)  # as make_dataset under the step cap
+    cap = step_cap()
+    return (ds if cap is None else ds.take(cap)).prefetch(tf.data.AUTOTUNE)

@@ -32,12 +32,14 @@ def make_dataset(
 
     Cache comes before shuffle so that every epoch sees a new order; full batches only
     (by default) because batch norm statistics from a 3-image batch are noise. Under the step
-    cap (``GAN_COURSE_STEP_CAP=N``, see ``gan_course.presets``) a pass yields at most N batches.
+    cap (``GAN_COURSE_STEP_CAP=N``, see ``gan_course.presets``) a pass yields at most N batches,
+    of at most ``presets.CAPPED_BATCH`` images (``presets.capped_batch``).
     """
     import tensorflow as tf
 
-    from gan_course.presets import step_cap
+    from gan_course.presets import capped_batch, step_cap
 
+    batch_size = capped_batch(batch_size)
     if len(images) < batch_size and drop_remainder:
         raise DataError(
             f"Only {len(images)} images for a batch size of {batch_size}: every batch would be "
