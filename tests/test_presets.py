@@ -93,7 +93,27 @@ def test_step_cap_cuts_every_pass_over_a_pipeline_to_n_batches(monkeypatch):
     monkeypatch.setenv(CAP_ENV, "2")  # read when the pipeline is made
     capped = data.make_dataset(images, 8)
     assert [len(list(capped)) for _ in range(2)] == [2, 2], "every pass (epoch) is two batches"
-    assert [b.shape[0] for b in capped] == [8, 8], "the batch size stays"
+    assert [b.shape[0] for b in capped] == [8, 8], "a batch of at most CAPPED_BATCH stays"
+
+
+def test_step_cap_halves_large_batches_keeping_n_critic_splits(monkeypatch, tmp_path):
+    from PIL import Image
+
+    from gan_course import data
+    from gan_course.presets import CAP_ENV, CAPPED_BATCH, capped_batch
+
+    monkeypatch.delenv(CAP_ENV, raising=False)
+    assert capped_batch(256) == 256, "no cap: the batch as asked"
+    monkeypatch.setenv(CAP_ENV, "1")
+    assert capped_batch(256) == CAPPED_BATCH == 32 and capped_batch(16) == 16
+    assert capped_batch(5 * 64) == 20 and capped_batch(20) % 5 == 0, "a WGAN's 5 critic batches stay whole"
+    assert capped_batch(125) == 125, "odd: not halved"
+    images = np.zeros((600, 4, 4, 1), "float32")
+    assert [b.shape[0] for b in data.make_dataset(images, 256)] == [32]
+    for i in range(40):  # an image folder's pipeline is capped the same way
+        Image.new("RGB", (8, 8), (i, i, i)).save(tmp_path / f"{i}.png")
+    batches = list(data.load_image_folder(tmp_path, 8, batch_size=40))
+    assert [b.shape[0] for b in batches] == [20], "one capped pass: one batch, halved while above 32"
 
 
 def test_without_the_cap_steps_and_count_are_pick(monkeypatch):
