@@ -16,11 +16,12 @@ it is measured too) and checks, for the present slide:
 ``test_the_measure_catches_what_does_not_fit`` checks the measure itself on a toy deck.
 
 A failure names the deck, the slide number (as reveal.js shows it, and its h/v indices) and its
-heading. Two kinds of deck: **code-only** (every lesson, as ``make materials`` builds them) and
-**executed** (the lessons in ``EXECUTED``, run at the smoke preset through the site's cache
-``build/site-cache/smoke``, shared with ``test_browser.py``'s site build, so CI runs each once;
-``GAN_COURSE_SLIDE_FIT_EXECUTED=all`` checks every lesson's executed deck, for a lecturer before a
-term). Each deck's numbers (slides, too tall, tallest) go to
+heading. Two kinds of deck, for every lesson: **code-only** (as ``make materials`` builds them) and
+**executed**: built from the outputs of this test run's nbval execution of the lesson (the gpu
+preset's shapes under the step cap: every figure, table and printed line at its full-size shape;
+the root conftest.py keeps them, ``executed_lesson``), so a deck with figures costs no second run.
+tests/conftest.py runs each executed-deck test in the worker that ran its lesson, after it; a test
+run on its own executes the lesson first. Each deck's numbers (slides, too tall, tallest) go to
 ``build/test-artefacts/slides/fit.json``, and a screenshot of each deck's tallest slide beside it.
 """
 
@@ -42,11 +43,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync"]
 WINDOW = {"width": 1280, "height": 720}
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# The lessons test_browser.py's site build executes at the smoke preset (the same cache): their
-# executed decks cost this test no run in CI.
-EXECUTED = LESSONS if os.environ.get("GAN_COURSE_SLIDE_FIT_EXECUTED") == "all" else \
-    [n for n in ("00_gan_theory", "01_dcgan_mnist") if n in LESSONS]
-DECKS = [f"slides/{n}" for n in LESSONS] + [f"slides-executed/{n}" for n in EXECUTED]
+DECKS = [f"slides/{n}" for n in LESSONS] + [f"slides-executed/{n}" for n in LESSONS]
 TOLERANCE = 1  # px: sub-pixel rounding of scrollHeight/scrollWidth
 # MathJax has started (its first typesetting of the page is done) and has nothing queued.
 _MATHJAX_DONE = "() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"
@@ -59,22 +56,26 @@ def _require(ok: bool, why: str):
         pytest.skip(why)
 
 
-@pytest.fixture(scope="module")
-def decks(tmp_path_factory):
-    """Both kinds of deck, built once for this module, offline (JavaScript in ``vendor/``)."""
-    from gan_course.teaching import site, slides
+# Session-scoped: the executed-deck tests run between a lesson's notebook cells and the next
+# lesson's (tests/conftest.py), where a module's fixtures are set up again for each. Chromium stays
+# module-scoped: test_browser.py starts its own Playwright, and two cannot run at once in a process.
+@pytest.fixture(scope="session")
+def decks(tmp_path_factory, executed_lesson):
+    """``decks(deck)``: the path of one deck, built on first use, offline (JavaScript in ``vendor/``):
+    ``slides/NN`` from the lesson's notebook, ``slides-executed/NN`` from this run's executed copy."""
+    from gan_course.teaching import slides
 
     _require((slides.web_assets_dir() / "reveal.js" / "package.json").is_file(),
              "site/node_modules missing: run `make web-assets`")
     out = tmp_path_factory.mktemp("decks")
-    start = time.perf_counter()
-    slides.build_slides(out / "slides", [ROOT / "notebooks" / f"{n}.ipynb" for n in LESSONS], assets="vendor",
-                        verbose=False)
-    runs = [site.execute_lesson(ROOT / "notebooks" / f"{n}.ipynb", "smoke", verbose=False) for n in EXECUTED]
-    slides.build_slides(out / "slides-executed", [r["path"] for r in runs], assets="../slides/vendor", verbose=False)
-    print(f"decks built in {time.perf_counter() - start:.0f} s "
-          f"({sum(not r['cached'] for r in runs)} of {len(runs)} lessons executed now)")
-    return out
+    slides.copy_web_assets(out / "vendor")  # once, for both kinds
+
+    def build(deck: str) -> Path:
+        kind, name = deck.split("/")
+        source = ROOT / "notebooks" / f"{name}.ipynb" if kind == "slides" else executed_lesson(name)
+        return slides.build_slides(out / kind, [source], assets="../vendor", verbose=False)[0]
+
+    return build
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +188,7 @@ def _problems(row: dict, width: int, height: int) -> list[str]:
 
 @pytest.mark.parametrize("deck", DECKS)
 def test_every_slide_fits_1280x720(chromium, decks, summary, deck):
-    path = decks / f"{deck}.slides.html"
+    path = decks(deck)
     assert path.is_file(), f"{path} was not built"
     page = chromium.new_page()
     errors = []

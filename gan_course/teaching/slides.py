@@ -35,7 +35,7 @@ to the window; nothing scrolls. The notebook's cell metadata decides what is on 
   ``TABLE_ROWS`` rows shows its first ``TABLE_SHOW`` rows, one wider than the slide the columns that
   fit, then ``⋯ N more rows (and M more columns) in the speaker notes``; the whole table goes to the
   speaker notes.
-- Printed stderr (warnings, logs) is left out.
+- Printed stderr (warnings, logs) is left out, and so are TensorFlow's log lines printed to stdout.
 - Figures are drawn at ``FIGURE_ZOOM`` times their size in the notebook (legible axis labels from
   the back of the room), side by side where they fit; a cell's figures take at most
   ``FIGURE_HEIGHT`` px together, less when its code and text leave less of ``CELL_HEIGHT``. A cell
@@ -240,6 +240,9 @@ def fold_code(source: str, rows: int = CODE_LINES, start_text: str | None = None
     return "\n".join(head + shown + tail)
 
 
+_TF_LOG = re.compile(r"^(WARNING|INFO|ERROR):(tensorflow|absl):")
+
+
 def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT_COLUMNS, rest: list | None = None) -> list:
     """Printed output (stdout, plain-text results, a console's text such as ``model.summary()``)
     cut to ``rows`` rows in all; stderr (warnings, logs) left out; figures and tables kept. The
@@ -259,7 +262,10 @@ def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT
             kept.append(out)
             continue
         text = text if isinstance(text, str) else "".join(text)
-        lines, take = text.rstrip("\n").splitlines(), []
+        # TensorFlow's logger can write to a kernel's stdout: its lines are logs too.
+        lines, take = [line for line in text.rstrip("\n").splitlines() if not _TF_LOG.match(line)], []
+        if not lines:
+            continue
         for line in lines:
             if used + _rows(line, columns) > rows - 1:
                 break
