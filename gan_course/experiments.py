@@ -92,6 +92,7 @@ def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | N
         raise ValueError(f"{len(images)} training images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
     keras.utils.set_random_seed(cfg.seed)
     gan = recipes.build_dcgan(cfg)  # the seed, the switches, real_label and the two Adams come from cfg
+    gan.run_eagerly = cfg.eager  # a handful of steps (smoke, the step cap) run faster without a graph
     # (D drops before its LeakyReLU, as models does: the same function as after it, since LeakyReLU is
     # positively homogeneous and maps 0 to 0, so rows cached from the sweep's earlier builders stay valid.)
     dataset = data.make_dataset(images, cfg.batch_size, seed=cfg.seed)
