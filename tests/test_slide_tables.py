@@ -105,3 +105,20 @@ def test_the_notes_stay_on_the_slide_of_their_output(tmp_path):
     assert kinds == [("markdown", "slide"), ("code", "-"), ("markdown", "notes"), ("code", "slide"), ("markdown", "notes"),
                      ("code", "slide"), ("markdown", "notes"), ("code", "-")], kinds
     assert json.dumps(nb.cells[1].outputs).count("<tr") == 1 + slides.TABLE_SHOW
+
+
+def test_keras_epoch_lines_tf_logs_and_a_gif_as_a_slide_shows_them():
+    """Keras prints each epoch's line as its own message: on the slide they are one block (each
+    message its own block took 755 px on lesson 01's cpu deck); TensorFlow's log lines printed to
+    stdout stay off the slide, like stderr; an animated GIF is drawn, not its repr."""
+    nb = nbformat.v4.new_notebook()
+    lines = [nbformat.v4.new_output("stream", name="stdout", text=f"Epoch {i}/30\n") for i in range(1, 8)]
+    log = nbformat.v4.new_output("stream", name="stdout", text="WARNING:tensorflow:5 out of the last 5 calls ... retracing.\n")
+    gif = nbformat.v4.new_output("display_data", data={"image/gif": "R0lGODlhAQABAAAAACw=", "text/plain": "<IPython.core.display.Image object>"})
+    nb.cells = [nbformat.v4.new_code_cell("fit()", outputs=[*lines, log]), nbformat.v4.new_code_cell("Image('t.gif')", outputs=[gif])]
+    slides.slide_view(nb)
+    printed = [o for o in nb.cells[0].outputs if o.get("output_type") == "stream"]
+    assert len(printed) == 1 and printed[0]["text"].startswith("Epoch 1/30\nEpoch 2/30\n"), printed
+    assert "WARNING:tensorflow" not in "".join(o.get("text", "") for o in printed)
+    html = nb.cells[-1].outputs[0]["data"]
+    assert set(html) == {"text/html"} and html["text/html"].startswith('<img src="data:image/gif;base64,R0lGOD')

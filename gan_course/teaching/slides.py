@@ -243,13 +243,28 @@ def fold_code(source: str, rows: int = CODE_LINES, start_text: str | None = None
 _TF_LOG = re.compile(r"^(WARNING|INFO|ERROR):(tensorflow|absl):")
 
 
+def _merge_streams(outputs: list) -> list:
+    """Consecutive printed outputs of one stream as one (Keras prints each epoch's line as its own
+    message: on a slide each would get its own block and margins)."""
+    merged = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            last = merged[-1] = dict(merged[-1])
+            text = out.get("text", "")
+            last["text"] = "".join(last.get("text", "")) + (text if isinstance(text, str) else "".join(text))
+        else:
+            merged.append(out)
+    return merged
+
+
 def _fold_outputs(outputs: list, rows: int = OUTPUT_LINES, columns: int = OUTPUT_COLUMNS, rest: list | None = None) -> list:
     """Printed output (stdout, plain-text results, a console's text such as ``model.summary()``)
     cut to ``rows`` rows in all; stderr (warnings, logs) left out; figures and tables kept. The
     lines cut off are appended to ``rest`` (for the speaker notes) when it is given; the marker then
     says they are in the notes."""
     kept, used, dropped, marker = [], 0, 0, None
-    for out in outputs:
+    for out in _merge_streams(outputs):
         if _console_text(out):  # model.summary() and other text that rich draws as HTML
             out = {"output_type": "stream", "name": "stdout", "text": _ANSI.sub("", "".join(out["data"]["text/plain"]))}
         if out.get("output_type") == "stream" and out.get("name") == "stderr":
@@ -492,6 +507,18 @@ def _fit_figures(outputs: list, room: float = FIGURE_HEIGHT) -> None:
         meta["width"], meta["height"] = int(width * high), int(height * high)
 
 
+def _gif_as_html(out):
+    """An animated GIF output (``IPython.display.Image`` of a .gif) as an <img> the deck can show:
+    nbconvert's HTML has no rule for image/gif and would print the object's repr."""
+    data = out.get("data", {})
+    if "image/gif" not in data or "text/html" in data:
+        return out
+    gif = data["image/gif"] if isinstance(data["image/gif"], str) else "".join(data["image/gif"])
+    out = copy.deepcopy(out)
+    out["data"] = {"text/html": f'<img src="data:image/gif;base64,{gif.strip()}" style="max-height: {FIGURE_HEIGHT}px">'}
+    return out
+
+
 def slide_view(nb, source: str = "notebook"):
     """The notebook as its slides show it (in place, on a copy): long code folded, printed output
     cut, figures sized (see the module's docstring). Skipped cells and speaker notes are left as
@@ -503,7 +530,7 @@ def slide_view(nb, source: str = "notebook"):
         if cell.get("cell_type") != "code" or slide_type in ("skip", "notes"):
             continue
         tables, rest = [], []
-        outputs = _fold_tables(cell.get("outputs", []), tables)
+        outputs = _fold_tables([_gif_as_html(o) for o in cell.get("outputs", [])], tables)
         has_figure = any(set(o.get("data", {})) & _RICH and not _console_text(o) for o in outputs)
         start = cell.get("metadata", {}).get("gan_course", {}).get("slide_excerpt")
         try:
