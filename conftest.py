@@ -19,6 +19,7 @@ fixture below), so the decks with figures cost no second run; tests/conftest.py 
 deck tests to the worker that runs the lesson, after it.
 """
 
+import contextlib
 import copy
 import os
 import time
@@ -42,20 +43,30 @@ def notebook_env() -> dict[str, str | None]:
             "MPLBACKEND": None, "GAN_COURSE_PROGRESS": "log"}
 
 
+def _set(values: dict[str, str | None]):
+    for key, value in values.items():
+        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+@contextlib.contextmanager
+def notebook_environment():
+    """This process's environment set to ``notebook_env()`` (for a kernel started inside), then restored."""
+    saved = {key: os.environ.get(key) for key in notebook_env()}
+    _set(notebook_env())
+    try:
+        yield
+    finally:
+        _set(saved)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item):
     """A notebook's kernel starts while its first cell is set up: it inherits this environment."""
     if not item.nodeid.split("::", 1)[0].endswith(".ipynb"):  # nbval's items: every notebook it runs
         yield
         return
-    saved = {key: os.environ.get(key) for key in notebook_env()}
-    for key, value in notebook_env().items():
-        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    try:
+    with notebook_environment():
         yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def _is_notebook_item(item) -> bool:
@@ -104,7 +115,7 @@ def write_executed(notebook_file) -> Path:
                 output.execution_count = number + 1
         cell.execution_count = number + 1 if number in runs else None
     nb.metadata["gan_course_executed"] = {
-        "by": "nbval", **{k: v for k, v in notebook_env().items()},
+        "by": "nbval", **notebook_env(),
         "failed_or_not_run": [n for n in range(len(code)) if runs.get(n, (None, True))[1]],
     }
     EXECUTED.mkdir(parents=True, exist_ok=True)
@@ -141,16 +152,9 @@ def _execute_now(name: str) -> Path:
 
     source = ROOT / "notebooks" / f"{name}.ipynb"
     nb = nbformat.read(source, as_version=4)
-    saved = {key: os.environ.get(key) for key in notebook_env()}
-    for key, value in notebook_env().items():
-        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    failed = []
-    try:
+    with notebook_environment():
         NotebookClient(nb, timeout=1800, kernel_name="python3", allow_errors=True,
                        resources={"metadata": {"path": str(source.parent)}}).execute()
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     failed = [n for n, cell in enumerate(code) if any(o.output_type == "error" for o in cell.outputs)]
     nb.metadata["gan_course_executed"] = {"by": "nbclient", **notebook_env(), "failed_or_not_run": failed}
