@@ -11,7 +11,9 @@ from it, never declared a second time:
 - a **recipe** (``gan_course.recipes``) is a named ``RunConfig``: ``recipes.recipe(preset, "fast")``;
 - the **sweep**, **ablation** and **zoo** configurations (``experiments.TrialConfig``,
   ``ablation.AblationConfig``, ``zoo.compare.ZooConfig``) are subclasses that add only their own
-  fields (the factor a sweep varies, the yardstick of an ablation, the zoo's variant and backbone).
+  fields (the factor a sweep varies, the yardstick of an ablation, the zoo's variant and backbone);
+- a **WGAN-GP** run (lesson 03) is a ``WGANConfig``: a ``RunConfig`` plus the critic's schedule
+  and penalty, with the WGAN-GP paper's Adam as its defaults.
 
 Overrides are merged in one place, ``replace``: an unknown field is an error that lists the valid
 ones (a typo would otherwise silently run the default), and every value is checked when the
@@ -24,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-__all__ = ["RunConfig", "from_preset", "field_names"]
+__all__ = ["RunConfig", "WGANConfig", "from_preset", "field_names"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +127,44 @@ class RunConfig:
     def key(self) -> str:
         """A stable identity for caches: every field, sorted. Any change of setting changes it."""
         return json.dumps(self.as_dict(), sort_keys=True)
+
+    @property
+    def fit_batch_size(self) -> int:
+        """Real images per ``fit`` batch: ``batch_size`` (one D step per G step)."""
+        return self.batch_size
+
+
+@dataclasses.dataclass(frozen=True)
+class WGANConfig(RunConfig):
+    """A WGAN-GP run (lesson 03; ``gan_course.wgan``): every ``RunConfig`` setting plus the critic's
+    schedule and penalty. Defaults: Gulrajani et al. (2017), Algorithm 1 (Adam 1e-4, beta_1 0,
+    beta_2 0.9, n_critic 5, lambda 10). The critic is ``wgan.wgan_critic``: no batch norm, dropout,
+    hidden layer or R1 (the penalty bounds it); of D's settings it takes ``width``, ``kernel_size``
+    and ``spectral_norm``, and ``batch_norm`` is the generator's only."""
+
+    name: str = "wgan-gp"
+    learning_rate: float = 1e-4
+    beta_1: float = 0.0
+    beta_2: float = 0.9
+    dropout: float = 0.0
+    n_critic: int = 5  # critic steps per generator step, each on its own real batch
+    gp_weight: float = 10.0  # lambda, the gradient penalty's weight; 0: no penalty
+
+    def __post_init__(self):
+        super().__post_init__()
+        checks = {"n_critic": int(self.n_critic) == self.n_critic and self.n_critic >= 1,
+                  "gp_weight": self.gp_weight >= 0}
+        bad = {field: getattr(self, field) for field, ok in checks.items() if not ok}
+        if bad:
+            raise ValueError(f"{type(self).__name__} {self.name!r} has invalid values {bad}: "
+                             "fix them and build it again.")
+
+    @property
+    def fit_batch_size(self) -> int:
+        """Real images per ``fit`` batch: ``n_critic`` critic batches of ``batch_size`` (``wgan.critic_batch_size``)."""
+        from gan_course.wgan import critic_batch_size
+
+        return critic_batch_size(self.batch_size, self.n_critic)
 
 
 def field_names(cls=RunConfig) -> list[str]:

@@ -39,16 +39,32 @@ DiffAugment, the hinge and LSGAN losses, spectral and layer normalisation in D, 
 convolution in G, other batch sizes and rates, truncation, and variants of the two layers.
 
 ``recipe(preset, name)`` gives the numbers (a ``config.RunConfig``); ``build_dcgan(recipe)`` the compiled model.
+
+The face lessons' main runs are named here too (``FACE_RECIPES``), for the code that trains them
+outside their notebooks (``python -m gan_course.bench.quality --race faces``):
+
+- ``"wgan-gp-faces"``: lesson 03's main run (``notebooks/03_wgan_gp_celeba.ipynb``, section 7), a
+  ``config.WGANConfig``: ``models.dcgan_generator`` against ``wgan.wgan_critic``, n_critic 5 and
+  lambda 10 as in the paper; at smoke and cpu the lesson's 10x Adam rate (1e-3) and a moving average
+  of G, at gpu the paper's 1e-4. ``build_wgan`` builds it exactly as the lesson does.
+- ``"dcgan-faces"``: the settings of lesson 02's face run (``notebooks/02_dcgan_image_folder.ipynb``,
+  section 5): Adam 2e-3 with beta_1 0.5, lazy R1 (gamma 1, every 4th D step), no dropout and a moving
+  average at smoke and cpu; the lab's Adam 1e-4 and dropout 0.3 at gpu; 3x3 kernels. Lesson 02
+  draws its face networks inline (G from an 8x8 map with LeakyReLU, D without batch norm); the
+  recipe trains the package's DCGAN (``models``) with those settings, the one builder the package has.
+
+``build_gan(recipe)`` builds either kind.
 """
 
 from __future__ import annotations
 
-from gan_course.config import RunConfig, from_preset
+from gan_course.config import RunConfig, WGANConfig, from_preset
 from gan_course.presets import get_preset
 
-__all__ = ["RECIPES", "recipe", "build_dcgan"]
+__all__ = ["RECIPES", "FACE_RECIPES", "recipe", "build_dcgan", "build_wgan", "build_gan"]
 
-RECIPES = ("fast", "dcgan2015")
+RECIPES = ("fast", "dcgan2015")  # MNIST (python -m gan_course train --recipe)
+FACE_RECIPES = ("wgan-gp-faces", "dcgan-faces")  # lessons 03 and 02 on faces, 32x32 RGB at cpu
 
 
 def recipe(preset=None, name: str = "fast", **changes) -> RunConfig:
@@ -56,18 +72,38 @@ def recipe(preset=None, name: str = "fast", **changes) -> RunConfig:
     ``config.RunConfig`` whose sizes come from the preset.
 
     ``"dcgan2015"`` is ``RunConfig``'s defaults at the preset's sizes; ``"fast"`` is narrower and
-    trains for more epochs in about the same time. ``changes`` override single fields, e.g.
+    trains for more epochs in about the same time. ``FACE_RECIPES`` are the face lessons' main runs
+    at their own sizes (see the module's docstring). ``changes`` override single fields, e.g.
     ``epochs=5`` (a misspelt field is an error).
     """
     preset = get_preset(preset) if preset is None or isinstance(preset, str) else preset
-    if name == "dcgan2015":
+    lesson_fast = preset.pick(smoke=True, cpu=True, gpu=False)  # the face lessons' FAST: the sources' settings at gpu
+    if name == "wgan-gp-faces":  # lesson 03's parameters cell
+        size = preset.pick(smoke=16, cpu=32, gpu=64)
+        base = from_preset(
+            preset, WGANConfig, name=name, image_shape=(size, size, 3), width=preset.pick(smoke=8, cpu=32, gpu=64),
+            latent_dim=preset.pick(smoke=16, cpu=64, gpu=128), batch_size=preset.pick(smoke=16, cpu=64, gpu=64),
+            n_critic=preset.pick(smoke=2, cpu=5, gpu=5), learning_rate=1e-3 if lesson_fast else 1e-4,
+            ema=0.999 if lesson_fast else None, steps=preset.steps(smoke=2, cpu=900, gpu=20_000),
+            max_images=preset.count(smoke=96, cpu=2500, gpu=55_000),
+            eval_samples=preset.count(smoke=64, cpu=500, gpu=5000), eager=preset.few_steps)
+    elif name == "dcgan-faces":  # lesson 02's parameters cell, its face run
+        size = preset.pick(smoke=16, cpu=32, gpu=100)
+        base = from_preset(
+            preset, name=name, image_shape=(size, size, 3), kernel_size=3, width=preset.pick(smoke=8, cpu=32, gpu=64),
+            latent_dim=preset.pick(smoke=32, cpu=100, gpu=200), batch_size=preset.pick(smoke=32, cpu=64, gpu=16),
+            learning_rate=2e-3 if lesson_fast else 1e-4, beta_1=0.5, dropout=0.0 if lesson_fast else 0.3,
+            ema=0.999 if lesson_fast else None, r1_gamma=1.0 if lesson_fast else 0.0, r1_every=4,
+            epochs=preset.steps(smoke=1, cpu=40, gpu=100), max_images=preset.count(smoke=256, cpu=2500, gpu=20_000),
+            eval_samples=preset.count(smoke=96, cpu=500, gpu=2000), eager=preset.few_steps)
+    elif name == "dcgan2015":
         base = from_preset(preset, name=name)
     elif name == "fast":
         base = from_preset(preset, name=name, width=preset.pick(smoke=16, cpu=32, gpu=64),
                            epochs=preset.steps(smoke=2, cpu=60, gpu=50), learning_rate=2e-3, beta_1=0.0,
                            dropout=0.0, ema=0.999, r1_gamma=4.0, r1_every=4, mapping=2, d_hidden=256)
     else:
-        raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}.")
+        raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES + FACE_RECIPES)}.")
     return base.replace(**changes)
 
 
@@ -98,4 +134,40 @@ def build_dcgan(cfg: RunConfig, image_shape=None, seed=None, precision: str = "o
     betas = dict(beta_1=cfg.beta_1, beta_2=cfg.beta_2)
     gan.compile(d_optimizer=keras.optimizers.Adam(cfg.d_lr, **betas),
                 g_optimizer=keras.optimizers.Adam(cfg.g_lr, **betas))
+    return gan
+
+
+def build_wgan(cfg: WGANConfig, image_shape=None, seed=None):
+    """The compiled ``wgan.WGAN`` a ``config.WGANConfig`` describes, as lesson 03 builds it:
+    ``models.dcgan_generator`` against ``wgan.wgan_critic``, Adam for each player. Feed it batches
+    of ``cfg.fit_batch_size`` images (``n_critic`` critic batches)."""
+    import keras
+
+    from gan_course import models, wgan
+
+    image_shape = cfg.image_shape if image_shape is None else image_shape
+    seed = cfg.seed if seed is None else seed
+    generator = models.dcgan_generator(cfg.latent_dim, image_shape, width=cfg.width, kernel_size=cfg.kernel_size,
+                                       mapping=cfg.mapping, use_batch_norm=cfg.batch_norm,
+                                       extra_blocks=cfg.extra_blocks)
+    critic = wgan.wgan_critic(image_shape, width=cfg.width, kernel_size=cfg.kernel_size,
+                              spectral_norm=cfg.spectral_norm)
+    gan = wgan.WGAN(generator, critic, n_critic=cfg.n_critic, gp_weight=cfg.gp_weight, seed=seed, ema=cfg.ema,
+                    augment=cfg.augment)
+    betas = dict(beta_1=cfg.beta_1, beta_2=cfg.beta_2)
+    gan.compile(c_optimizer=keras.optimizers.Adam(cfg.d_lr, **betas),
+                g_optimizer=keras.optimizers.Adam(cfg.g_lr, **betas))
+    return gan
+
+
+def build_gan(cfg: RunConfig, image_shape=None, seed=None, precision: str = "off"):
+    """``build_wgan`` for a ``config.WGANConfig``, ``build_dcgan`` for any other ``RunConfig``;
+    ``gan.run_eagerly`` is the configuration's ``eager``."""
+    if isinstance(cfg, WGANConfig):
+        if precision != "off":
+            raise ValueError("build_gan: the WGAN is built in float32 only (precision='off').")
+        gan = build_wgan(cfg, image_shape, seed)
+    else:
+        gan = build_dcgan(cfg, image_shape, seed, precision)
+    gan.run_eagerly = cfg.eager
     return gan

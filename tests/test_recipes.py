@@ -1,4 +1,4 @@
-"""The two MNIST recipes: what each sets, and that build_dcgan builds exactly that."""
+"""The course's recipes: what each sets, and that build_dcgan (build_gan) builds exactly that."""
 
 import keras
 import pytest
@@ -66,3 +66,29 @@ def test_build_dcgan_builds_run_config_defaults_and_takes_shape_and_seed():
     cfg = RunConfig(latent_dim=8, width=4, image_shape=(32, 32, 3), seed=5)
     assert recipes.build_dcgan(cfg).generator.output_shape == (None, 32, 32, 3)
     assert recipes.build_dcgan(cfg, image_shape=(16, 16, 1)).generator.output_shape == (None, 16, 16, 1)
+
+
+def test_face_recipes_are_lesson_03s_main_run_and_lesson_02s_face_run():
+    """Lesson 03's parameters cell (section 7's run) and lesson 02's face run, named in one place;
+    ``build_gan`` builds lesson 03's as the lesson does (``models`` against ``wgan.wgan_critic``)."""
+    from gan_course import wgan
+    from gan_course.config import WGANConfig
+
+    w = recipes.recipe("cpu", "wgan-gp-faces")
+    assert isinstance(w, WGANConfig) and w.image_shape == (32, 32, 3) and (w.width, w.latent_dim) == (32, 64)
+    assert (w.n_critic, w.gp_weight, w.learning_rate, w.beta_1, w.beta_2, w.ema) == (5, 10.0, 1e-3, 0.0, 0.9, 0.999)
+    assert w.fit_batch_size == 5 * 64 == wgan.critic_batch_size(64, 5)
+    paper = recipes.recipe("gpu", "wgan-gp-faces")
+    assert (paper.learning_rate, paper.ema) == (1e-4, None)  # the sources' settings at gpu
+    d = recipes.recipe("cpu", "dcgan-faces")
+    assert (d.kernel_size, d.learning_rate, d.beta_1, d.r1_gamma, d.r1_every, d.dropout, d.ema) == \
+        (3, 2e-3, 0.5, 1.0, 4, 0.0, 0.999)
+    assert d.fit_batch_size == d.batch_size == 64 and d.latent_dim == 100
+    with pytest.raises(ValueError, match="n_critic"):
+        WGANConfig(n_critic=0)
+    gan = recipes.build_gan(recipes.recipe("smoke", "wgan-gp-faces"))
+    assert isinstance(gan, wgan.WGAN) and gan.n_critic == 2 and gan.gp_weight == 10.0 and gan.run_eagerly
+    assert gan.critic.count_params() == wgan.wgan_critic((16, 16, 3), width=8).count_params()
+    assert gan.generator.count_params() == models.dcgan_generator(16, (16, 16, 3), width=8).count_params()
+    assert float(keras.ops.convert_to_numpy(gan.c_optimizer.learning_rate)) == pytest.approx(1e-3)
+    assert float(gan.g_optimizer.beta_2) == 0.9
