@@ -17,17 +17,23 @@ CPU seconds of this process, summed over the chunks, scoring excluded.
 What users feel is time to quality, not step throughput: a faster step that learns less per step
 is no gain. The report gives both runs' seconds and their ratio; a run that does not reach the
 target within ``max_seconds`` is reported as not reached, and the ratio is then a lower bound.
+
+``--race faces`` runs the faces race instead (``faces_race``; its pieces and the choice of its
+threshold are in ``gan_course.bench.faces``): lessons 03's and 02's face recipes against the keras-io
+face DCGAN on the same faces, with the same machinery (``time_to_quality``), scored by the face
+classifier at checkpoints by wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
 __all__ = ["QUALITY_FID", "tutorial_generator", "tutorial_discriminator", "TutorialTrainer", "CourseTrainer",
-           "reached", "time_to_quality", "race", "main"]
+           "reached", "digit_scorer", "time_to_quality", "race", "faces_race", "main"]
 
 QUALITY_FID = 30.0  # classifier FID at n = 1000: real digits score ~2.5, an untrained generator ~510
 
@@ -97,22 +103,27 @@ class TutorialTrainer:
 
 
 class CourseTrainer:
-    """The course's recipe (``recipes.recipe``, ``recipes.build_dcgan``) on ``images``: ``train(steps)`` runs that many
-    steps through ``fit``; ``sample`` draws from ``gan.sampling_generator`` (the EMA when it is on)."""
+    """A course recipe (``recipes.recipe``, built by ``recipes.build_gan``) on ``images``: ``train(steps)`` runs that
+    many generator steps through ``fit``; ``sample`` draws from ``gan.sampling_generator`` (the EMA when it is on).
+
+    ``recipe``: a ``config.RunConfig`` to train (``changes`` then override its fields); by default
+    ``recipes.recipe(preset, **changes)``, what ``python -m gan_course train`` runs."""
 
     name = "course recipe"
 
-    def __init__(self, images, preset: str = "cpu", seed: int = 0, precision: str = "off", **changes):
+    def __init__(self, images, preset: str = "cpu", seed: int = 0, precision: str = "off", recipe=None, name=None,
+                 **changes):
         from gan_course import data, recipes
 
         import keras
 
         keras.utils.set_random_seed(seed)
-        self.recipe = recipes.recipe(preset, **changes)
-        self.gan = recipes.build_dcgan(self.recipe, seed=seed, precision=precision)
+        self.recipe = recipes.recipe(preset, **changes) if recipe is None else recipe.replace(**changes)
+        self.gan = recipes.build_gan(self.recipe, seed=seed, precision=precision)
+        self.name = name or self.name
         self.noise_dim = self.recipe.latent_dim
         self.settings = dict(self.recipe.as_dict(), precision=precision)
-        self._batches = data.make_dataset(images, self.recipe.batch_size, seed=seed).repeat()
+        self._batches = data.make_dataset(images, self.recipe.fit_batch_size, seed=seed).repeat()
 
     def train(self, steps: int) -> None:
         self.gan.fit(self._batches, epochs=1, steps_per_epoch=steps, verbose=0)
@@ -126,37 +137,68 @@ def reached(scores, target_fid: float = QUALITY_FID) -> bool:
     return scores.fid <= target_fid and scores.coverage >= 1.0
 
 
+def digit_scorer(test_images, target_fid: float = QUALITY_FID, seed: int = 0):
+    """The digits' yardstick for ``time_to_quality``: ``score(fake) -> (fields, reached, text)``, with
+    the course's classifier (``metrics.score_generator``) against ``test_images``."""
+    from gan_course import metrics
+
+    def score(fake):
+        s = metrics.score_generator(fake, test_images, n=None, seed=seed)
+        fields = {"fid": round(s.fid, 2), "coverage": s.coverage, "confident": round(s.confident_share, 3)}
+        return fields, reached(s, target_fid), (f"FID {s.fid:6.1f}, coverage {s.coverage:.1f}, "
+                                                f"confident {s.confident_share:.0%}")
+
+    return score
+
+
 def time_to_quality(trainer, test_images, target_fid: float = QUALITY_FID, chunk_steps: int = 250,
-                    max_seconds: float = 600.0, n_samples: int = 1000, seed: int = 0, verbose: bool = True) -> dict:
-    """Train ``trainer`` in chunks of ``chunk_steps`` until ``reached`` or ``max_seconds`` of training.
+                    max_seconds: float = 600.0, n_samples: int = 1000, seed: int = 0, verbose: bool = True,
+                    score=None, every_seconds: float | None = None, score_at_start: bool = False) -> dict:
+    """Train ``trainer`` in chunks of ``chunk_steps`` until its samples reach the target or ``max_seconds`` of training.
+
+    After each chunk (or, with ``every_seconds``, after the first chunk that ends past each multiple of
+    ``every_seconds`` of training: checkpoints by wall time, alike for trainers of any speed) the trainer
+    draws ``n_samples`` images from fixed noise and ``score`` judges them: ``score(fake) -> (fields,
+    reached, text)``, by default ``digit_scorer(test_images, target_fid, seed)``. ``score_at_start``
+    scores the untrained generator first (0 steps, 0 s), an anchor that does not end the run.
 
     Returns the seconds (wall and CPU, training only), the steps, and the curve of scores."""
     import keras
     import numpy as np
 
-    from gan_course import metrics
-
+    score = digit_scorer(test_images, target_fid, seed) if score is None else score
     z = np.random.default_rng(seed).standard_normal((n_samples, trainer.noise_dim)).astype("float32")
     wall = cpu = 0.0
     steps, curve = 0, []
+
+    def checkpoint():
+        fake = np.concatenate([keras.ops.convert_to_numpy(trainer.sample(z[i:i + 500])) for i in range(0, n_samples, 500)])
+        fields, done, text = score(fake)
+        curve.append({"steps": steps, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), **fields})
+        if verbose:
+            print(f"  {trainer.name}: {steps:>6,} steps, {wall:6.0f} s: {text}", flush=True)
+        return done
+
+    def result(done):
+        return {"reached": done, "steps": steps, "wall_s": wall, "cpu_s": cpu, "curve": curve,
+                "settings": trainer.settings}
+
+    if score_at_start:
+        checkpoint()  # the untrained generator: an anchor, not an arrival
+    next_checkpoint = every_seconds or 0.0
     while wall < max_seconds:
         w0, c0 = time.perf_counter(), time.process_time()
         trainer.train(chunk_steps)
         wall += time.perf_counter() - w0
         cpu += time.process_time() - c0
         steps += chunk_steps
-        fake = np.concatenate([keras.ops.convert_to_numpy(trainer.sample(z[i:i + 500])) for i in range(0, n_samples, 500)])
-        scores = metrics.score_generator(fake, test_images, n=None, seed=seed)
-        curve.append({"steps": steps, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "fid": round(scores.fid, 2),
-                      "coverage": scores.coverage, "confident": round(scores.confident_share, 3)})
-        if verbose:
-            print(f"  {trainer.name}: {steps:>6,} steps, {wall:6.0f} s: FID {scores.fid:6.1f}, "
-                  f"coverage {scores.coverage:.1f}, confident {scores.confident_share:.0%}", flush=True)
-        if reached(scores, target_fid):
-            return {"reached": True, "steps": steps, "wall_s": wall, "cpu_s": cpu, "curve": curve,
-                    "settings": trainer.settings}
-    return {"reached": False, "steps": steps, "wall_s": wall, "cpu_s": cpu, "curve": curve,
-            "settings": trainer.settings}
+        if every_seconds and wall < min(next_checkpoint, max_seconds):
+            continue
+        if every_seconds:
+            next_checkpoint = (wall // every_seconds + 1) * every_seconds
+        if checkpoint():
+            return result(True)
+    return result(False)
 
 
 def race(images, test_images, preset: str = "cpu", target_fid: float = QUALITY_FID, max_seconds: float = 600.0,
@@ -184,6 +226,57 @@ def race(images, test_images, preset: str = "cpu", target_fid: float = QUALITY_F
     return out
 
 
+def faces_race(train, holdout, preset: str = "cpu", target_fid: float | None = None, max_seconds: float = 240.0,
+               every_seconds: float = 15.0, seed: int = 0, chunks: dict | None = None, verbose: bool = True) -> dict:
+    """Time to a face FID of at most ``target_fid`` (default ``faces.FACE_QUALITY_FID``) of lesson 03's and
+    lesson 02's face recipes and of the keras-io face DCGAN, in this run: each trained on ``train`` with
+    ``seed`` for at most ``max_seconds``, scored against ``holdout`` every ``every_seconds`` of training,
+    its untrained generator first (see ``gan_course.bench.faces``).
+
+    ``chunks``: generator steps between two looks at the clock, per contestant key (default: one on a
+    preset that runs eagerly, else ``faces.COURSE_RECIPES``' and ``faces.REFERENCE``'s). ``ratios``
+    holds, per course recipe, the reference's seconds over its own (``faces.ratio_to_reference``)."""
+    from gan_course import metrics, recipes
+    from gan_course.bench import faces
+    from gan_course.presets import get_preset
+
+    p = get_preset(preset)
+    target_fid = faces.FACE_QUALITY_FID if target_fid is None else target_fid
+    shape = tuple(int(s) for s in train.shape[1:])
+    real_outputs = metrics.face_outputs(holdout)  # once, for every score of the race
+    out = {"race": "faces", "preset": p.name, "image_size": shape[0], "seed": seed, "train_images": len(train),
+           "target": {"face_fid_at_most": target_fid, "n_samples": len(holdout), "n_real": len(holdout),
+                      "score": metrics.FACE_FEATURES_LABEL},
+           "max_seconds": max_seconds, "every_seconds": every_seconds,
+           "anchors": faces.anchors(train, holdout, seed, real_outputs)}
+    if verbose:
+        print("anchors (face FID):", ", ".join(f"{k} {v:.1f}" for k, v in out["anchors"].items()), flush=True)
+
+    def course(name, label):
+        return CourseTrainer(train, p, seed, recipe=recipes.recipe(p, name, image_shape=shape), name=label)
+
+    makers = {key: (lambda name=name, label=label: course(name, label), chunk)
+              for key, (name, label, chunk) in faces.COURSE_RECIPES.items()}
+    makers[faces.REFERENCE[0]] = (lambda: faces.KerasIOFaceTrainer(train, seed=seed, eager=p.few_steps),
+                                  faces.REFERENCE[2])
+    score = faces.face_scorer(holdout, target_fid, seed, real_outputs)
+    results = {}
+    for key, (make, chunk) in makers.items():
+        trainer = make()
+        chunk = (chunks or {}).get(key, 1 if p.few_steps else chunk)
+        if verbose:
+            print(f"{trainer.name}: training until face FID <= {target_fid:g} (at most {max_seconds:.0f} s, "
+                  f"scored every {every_seconds:g} s of training) ...", flush=True)
+        load = os.getloadavg()[0]  # a machine shared with other work slows a contestant's wall time
+        results[key] = dict(time_to_quality(trainer, holdout, target_fid, chunk, max_seconds, len(holdout), seed,
+                                            verbose, score=score, every_seconds=every_seconds, score_at_start=True),
+                            name=trainer.name, load_average=[round(load, 2), round(os.getloadavg()[0], 2)])
+    out["contestants"] = results
+    out["ratios"] = {key: faces.ratio_to_reference(results[faces.REFERENCE[0]], results[key])
+                     for key in faces.COURSE_RECIPES}
+    return out
+
+
 def summary_lines(result: dict) -> list[str]:
     """The race as printable lines."""
     t = result["target"]
@@ -205,28 +298,45 @@ def summary_lines(result: dict) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gan_course.bench.quality", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="cpu", help="the course recipe's preset (default cpu)")
-    parser.add_argument("--target-fid", type=float, default=QUALITY_FID)
-    parser.add_argument("--max-seconds", type=float, default=600.0, help="training time allowed to each run")
-    parser.add_argument("--course-chunk", type=int, default=250, help="course steps between two scorings")
-    parser.add_argument("--tutorial-chunk", type=int, default=25, help="tutorial steps between two scorings")
+    parser.add_argument("--race", choices=("digits", "faces"), default="digits",
+                        help="digits: the course's recipe against the TF tutorial (default); faces: lessons 03 and "
+                             "02 against the keras-io face DCGAN")
+    parser.add_argument("--preset", default="cpu", help="the course recipes' preset (default cpu)")
+    parser.add_argument("--target-fid", type=float, default=None,
+                        help=f"classifier FID to reach (default {QUALITY_FID:g}; faces: bench.faces.FACE_QUALITY_FID)")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="training time allowed to each run (default 600; faces: 240)")
+    parser.add_argument("--course-chunk", type=int, default=250, help="digits: course steps between two scorings")
+    parser.add_argument("--tutorial-chunk", type=int, default=25, help="digits: tutorial steps between two scorings")
+    parser.add_argument("--every-seconds", type=float, default=15.0, help="faces: training seconds between two scorings")
+    parser.add_argument("--source", default="offline", help="faces: 'offline' (default), 'auto' or a folder of faces")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="JSON path (default outputs/bench/quality.json)")
+    parser.add_argument("--out", default=None,
+                        help="JSON path (default outputs/bench/quality.json; faces: outputs/bench/quality_faces.json)")
     args = parser.parse_args(argv)
-
-    import os
 
     os.environ.setdefault("GAN_COURSE_OFFLINE", "1")  # a benchmark must not wait on a download
     from gan_course import data, paths
 
-    train, test = data.load_mnist("train", verbose=False), data.load_mnist("test", verbose=False)
-    result = race(train.images, test.images, args.preset, args.target_fid, args.max_seconds, args.course_chunk,
-                  args.tutorial_chunk, args.seed)
-    result["data"] = {"source": train.source, "train_images": len(train), "test_images": len(test)}
-    out = Path(args.out) if args.out else paths.outputs_dir("bench") / "quality.json"
+    if args.race == "faces":
+        from gan_course.bench import faces
+
+        train, holdout, info = faces.load_faces(args.preset, args.source, args.seed)
+        result = faces_race(train, holdout, args.preset, args.target_fid, args.max_seconds or 240.0,
+                            args.every_seconds, args.seed)
+        result["data"] = {"dataset": faces.FACES_DATASET, "source": info.source, "synthetic": info.synthetic,
+                          "train_images": len(train), "holdout_images": len(holdout)}
+        lines, default_out = faces.summary_lines(result), "quality_faces.json"
+    else:
+        train, test = data.load_mnist("train", verbose=False), data.load_mnist("test", verbose=False)
+        result = race(train.images, test.images, args.preset, args.target_fid or QUALITY_FID, args.max_seconds or 600.0,
+                      args.course_chunk, args.tutorial_chunk, args.seed)
+        result["data"] = {"source": train.source, "train_images": len(train), "test_images": len(test)}
+        lines, default_out = summary_lines(result), "quality.json"
+    out = Path(args.out) if args.out else paths.outputs_dir("bench") / default_out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-    print("\n" + "\n".join(summary_lines(result)))
+    print("\n" + "\n".join(lines))
     print(f"\nWrote {out}")
     return 0
 
