@@ -21,7 +21,9 @@ measured values for real digits and for an untrained generator as anchors.
 
 One module per concept: ``classifier``, ``distances``, ``classes``, ``scores``,
 ``memorisation``, ``inception``, ``precision_recall`` (lesson 06), ``faces`` (a trained
-face classifier's FID, KID and attribute coverage for the offline faces), ``attributes`` (a
+face classifier's FID, KID and attribute coverage for the offline faces), ``face_detector``
+(for real photos of faces: the share of images in which OpenCV's frontal-face detector, trained
+by others on real photos, finds a face; lessons 02 and 03), ``attributes`` (a
 classifier trained on a folder's class sub-folders, e.g. the brick shapes; lessons 02 and 07); everything is re-exported here, so ``metrics.score_generator``
 works as before. Importing this package does no work; the classifier loads on first use.
 """
@@ -41,6 +43,7 @@ from gan_course.metrics.classifier import (
     reference_values,
 )
 from gan_course.metrics.distances import frechet_distance, frechet_distance_gaussians, kernel_inception_distance
+from gan_course.metrics.face_detector import FACE_DETECTOR_LABEL, detect_faces, face_detection_share
 from gan_course.metrics.faces import (
     FACE_FEATURES_LABEL,
     FACE_HEADS,
@@ -112,6 +115,9 @@ __all__ = [
     "face_reference_values",
     "load_face_classifier",
     "clear_face_classifier_cache",
+    "FACE_DETECTOR_LABEL",
+    "detect_faces",
+    "face_detection_share",
     "AttributeScorer",
     "build_attribute_classifier",
     "train_attribute_classifier",
