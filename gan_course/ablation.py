@@ -59,8 +59,9 @@ def train(cfg: AblationConfig, images, n_log: int = 10, verbose: int = 0):
     import tensorflow as tf
 
     images = images if cfg.max_images is None else images[: cfg.max_images]
-    if len(images) < cfg.batch_size:
-        raise ValueError(f"{len(images)} images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
+    batch_size = presets.capped_batch(cfg.batch_size)  # smaller only under the step cap
+    if len(images) < batch_size:
+        raise ValueError(f"{len(images)} images cannot fill one batch of {batch_size}: lower batch_size.")
     keras.utils.set_random_seed(cfg.seed)  # the same start for every row of a seed
     gan = recipes.build_dcgan(cfg)  # image shape, seed, switches and both Adams from cfg
     gan.run_eagerly = cfg.eager
@@ -68,7 +69,7 @@ def train(cfg: AblationConfig, images, n_log: int = 10, verbose: int = 0):
         tf.data.Dataset.from_tensor_slices(np.asarray(images, np.float32)).cache()
         .shuffle(len(images), seed=cfg.seed, reshuffle_each_iteration=True)
         .repeat()
-        .batch(presets.capped_batch(cfg.batch_size), drop_remainder=True)  # smaller only under the step cap
+        .batch(batch_size, drop_remainder=True)
         .prefetch(tf.data.AUTOTUNE)
     )
     n_log = max(1, min(n_log, cfg.steps))

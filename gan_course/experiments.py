@@ -86,10 +86,12 @@ def run_trial(cfg: TrialConfig, train_images, test_images, samples_dir: Path | N
     import keras
 
     from gan_course import data, metrics, recipes
+    from gan_course.presets import capped_batch
 
     images = train_images if cfg.max_images is None else train_images[: cfg.max_images]
-    if len(images) < cfg.batch_size:
-        raise ValueError(f"{len(images)} training images cannot fill one batch of {cfg.batch_size}: lower batch_size.")
+    if len(images) < capped_batch(cfg.batch_size):  # make_dataset's batch: smaller only under the step cap
+        raise ValueError(f"{len(images)} training images cannot fill one batch of {capped_batch(cfg.batch_size)}: "
+                         "lower batch_size.")
     keras.utils.set_random_seed(cfg.seed)
     gan = recipes.build_dcgan(cfg)  # the seed, the switches, real_label and the two Adams come from cfg
     gan.run_eagerly = cfg.eager  # a handful of steps (smoke, the step cap) run faster without a graph

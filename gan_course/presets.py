@@ -35,7 +35,7 @@ __all__ = ["Preset", "PRESETS", "ENV_VAR", "CAP_ENV", "CAPPED_COUNT", "CAPPED_BA
 ENV_VAR = "GAN_COURSE_PRESET"
 CAP_ENV = "GAN_COURSE_STEP_CAP"
 DEFAULT_PRESET = "cpu"
-CAPPED_COUNT = 256  # under the step cap: most examples in a training, held-out or evaluation set
+CAPPED_COUNT = 64  # under the step cap: most examples in a training, held-out or evaluation set
 CAPPED_BATCH = 32  # under the step cap: pipelines halve larger batches down to this (see capped_batch)
 
 

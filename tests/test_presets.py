@@ -80,7 +80,7 @@ def test_step_cap_keeps_every_shape_and_cuts_loops_and_sets(monkeypatch):
     assert capped.steps(smoke=4, cpu=1500, gpu=20000) == 2
     assert capped.steps(smoke=(0,), cpu=(0, 1, 2), gpu=(0, 1, 2, 3, 4)) == (0, 1), "a seed list keeps a spread of two"
     assert capped.count(smoke=200, cpu=None, gpu=None) == CAPPED_COUNT, "None (all of them) is capped too"
-    assert capped.count(smoke=20, cpu=100, gpu=100) == 100
+    assert capped.count(smoke=20, cpu=CAPPED_COUNT - 1, gpu=CAPPED_COUNT - 1) == CAPPED_COUNT - 1, "below the cap: as asked"
 
 
 def test_step_cap_cuts_every_pass_over_a_pipeline_to_n_batches(monkeypatch):
@@ -114,6 +114,11 @@ def test_step_cap_halves_large_batches_keeping_n_critic_splits(monkeypatch, tmp_
         Image.new("RGB", (8, 8), (i, i, i)).save(tmp_path / f"{i}.png")
     batches = list(data.load_image_folder(tmp_path, 8, batch_size=40))
     assert [b.shape[0] for b in batches] == [20], "one capped pass: one batch, halved while above 32"
+    # A capped set fills a capped batch: 40 images and a batch of 64 (32 under the cap) train ...
+    assert [b.shape[0] for b in data.load_image_folder(tmp_path, 8, batch_size=64)] == [32]
+    monkeypatch.delenv(CAP_ENV)
+    with pytest.raises(data.DataError, match="fewer than one batch of 64"):  # ... and without the cap they cannot
+        data.load_image_folder(tmp_path, 8, batch_size=64)
 
 
 def test_without_the_cap_steps_and_count_are_pick(monkeypatch):

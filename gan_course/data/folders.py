@@ -172,6 +172,9 @@ def load_image_folder(
         img = tf.image.resize(img, (height, width), antialias=True)
         return img / 127.5 - 1.0
 
+    from gan_course.presets import capped_batch, step_cap
+
+    batch_size = capped_batch(batch_size)  # smaller only under the step cap
     if len(files) < batch_size:
         raise DataError(
             f"{folder} holds {len(files)} usable images, fewer than one batch of {batch_size}. "
@@ -181,8 +184,6 @@ def load_image_folder(
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    from gan_course.presets import capped_batch, step_cap
-
-    ds = ds.batch(capped_batch(batch_size), drop_remainder=True)  # as make_dataset under the step cap
+    ds = ds.batch(batch_size, drop_remainder=True)
     cap = step_cap()
     return (ds if cap is None else ds.take(cap)).prefetch(tf.data.AUTOTUNE)
