@@ -35,8 +35,12 @@ The rule, as this test applies it to every markdown cell of every notebook in no
 * Hyper-parameters and sizes (``learning rate 2e-4``, ``batch 64``, ``28x28``, ``gamma 10``,
   ``1,000 test digits``, ``10 epochs``) are not run numbers: no pattern above matches them.
 
-A ranking typed by hand ("the best row was X") is also a run claim, but a test cannot read it
-reliably; reviewers check those (docs/CONTRIBUTING-numbers.md).
+A ranking typed by hand ("the best row was X") is also a run claim. A test cannot read every ranking, but it
+catches the clearest pattern (``typed_rankings``): a sentence that names the lesson's own run (*our run*, *our
+runs*, *our `cpu` runs*, *our short runs*, *this run*) and ranks (*better, worse, best, worst, beat, won, ahead,
+behind, lower, higher, more than, level with, collapsed, the most, nearer, ...*), unless it cites the record the
+ranking comes from (``docs/<name>.md``, ``results/cpu/``). Such a ranking belongs in the cell that measured it, as a
+printed sentence that says which way it went, or in an expectation that a cell checks; reviewers check the rest.
 """
 
 from __future__ import annotations
@@ -161,6 +165,55 @@ def typed_numbers(path: Path):
     for hit in hits:
         unique.setdefault((hit[0], hit[3], hit[2][-8:]), hit)
     return list(unique.values())
+
+
+OWN_RUN = re.compile(r"\bour\s+(?:`?cpu`?\s+|short\s+|first\s+|last\s+|own\s+)?runs?\b|\bthis\s+run\b(?!'s)", re.I)
+RANKING = re.compile(r"\b(?:better|worse|best|worst|beat|beats|won|wins|lost|ahead|behind|lower|higher|fewer|more than|"
+                     r"less than|level with|outperform\w*|collapsed|spread more|the most|the least|faster|slower|cleaner|"
+                     r"stronger|weaker|nearer|closer|farther)\b", re.I)
+RECORD = re.compile(r"docs/[\w-]+\.md|results/cpu/")
+
+
+def typed_rankings(path: Path):
+    """Every sentence of a markdown cell that ranks the lesson's own run by hand: (cell index, the sentence)."""
+    hits = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "markdown":
+            continue
+        text = _mask(cell.source)
+        for start, end in _sentences(text):
+            sentence = text[start:end]
+            if OWN_RUN.search(sentence) and RANKING.search(sentence) and not RECORD.search(sentence):
+                hits.append((index, " ".join(sentence.split())[:200]))
+    return hits
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_ranking_of_the_own_run_typed_into_markdown(notebook):
+    hits = typed_rankings(notebook)
+    report = "\n".join(f"  cell [{i}]: {sentence}" for i, sentence in hits)
+    assert not hits, (f"{notebook.name}: {len(hits)} ranking(s) of the lesson's own run typed into markdown; print it from "
+                      f"the cell that measured it (a sentence that says which way it went), state it as an expectation "
+                      f"that a cell checks, or cite the record it comes from (docs/CONTRIBUTING-numbers.md):\n{report}")
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("In our runs the hinge loss beat LSGAN.", True),
+    ("Its seeds spread more than the other rows' in our runs.", True),
+    ("In our `cpu` run\nDDPM's full chain gave the best FID.", True),
+    ("With lambda = 1, in our runs its faces were the most saturated of the three.", True),
+    ("In this run the hinge loss was the best row.", True),
+    ("The cell below says whether the hinge loss beat LSGAN.", False),
+    ("The line under the table says which row won. In our runs the grid showed round digits.", False),
+    ("Hinge beat LSGAN in the course's last record (`results/cpu/lesson07_ablation_mnist.jsonl`), in our runs.", False),
+    ("In our runs, R1 did better (`docs/recipes_log.md`).", False),
+    ("Expect the hinge row to be at most 1.2 times LSGAN's FID; the table gives this run's numbers.", False),
+])
+def test_the_ranking_rule_on_examples(tmp_path, text, flagged):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(nb, path)
+    assert bool(typed_rankings(path)) is flagged, typed_rankings(path)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
