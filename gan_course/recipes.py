@@ -78,7 +78,7 @@ def recipe(preset=None, name: str = "fast", **changes) -> RunConfig:
     """
     preset = get_preset(preset) if preset is None or isinstance(preset, str) else preset
     lesson_fast = preset.pick(smoke=True, cpu=True, gpu=False)  # the face lessons' FAST: the sources' settings at gpu
-    if name == "wgan-gp-faces":  # lesson 03's parameters cell
+    if name == "wgan-gp-faces":  # lesson 03 takes its main run from here (its parameters cell)
         size = preset.pick(smoke=16, cpu=32, gpu=64)
         base = from_preset(
             preset, WGANConfig, name=name, image_shape=(size, size, 3), width=preset.pick(smoke=8, cpu=32, gpu=64),
