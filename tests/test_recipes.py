@@ -92,3 +92,37 @@ def test_face_recipes_are_lesson_03s_main_run_and_lesson_02s_face_run():
     assert gan.generator.count_params() == models.dcgan_generator(16, (16, 16, 3), width=8).count_params()
     assert float(keras.ops.convert_to_numpy(gan.c_optimizer.learning_rate)) == pytest.approx(1e-3)
     assert float(gan.g_optimizer.beta_2) == 0.9
+
+
+def _parameters(lesson: str, preset: str, monkeypatch) -> dict:
+    """The constants a lesson's first code cell (its parameters) sets at ``preset``."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / f"{lesson}.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    monkeypatch.setenv("GAN_COURSE_PRESET", preset)
+    monkeypatch.delenv("GAN_COURSE_STEP_CAP", raising=False)
+    namespace: dict = {}
+    exec("".join(cell["source"]), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "gpu"])
+def test_lesson_02s_face_run_is_the_dcgan_faces_recipe(preset, monkeypatch):
+    """Lesson 02 types its face run's settings in its parameters cell (its networks are its own); the
+    faces race trains ``recipe(preset, "dcgan-faces")`` as that run: the two must not drift apart."""
+    p = _parameters("02_dcgan_image_folder", preset, monkeypatch)
+    r = recipes.recipe(preset, "dcgan-faces")
+    assert r.image_shape == (p["FACE_SIZE"], p["FACE_SIZE"], 3)
+    assert (r.latent_dim, r.width, r.batch_size) == (p["FACE_LATENT"], p["WIDTH"], p["FACE_BATCH"])
+    assert (r.learning_rate, r.r1_gamma, r.dropout, r.ema) == (p["FACE_LR"], p["FACE_R1"], p["MAIN_DROPOUT"], p["MAIN_EMA"])
+    assert (r.epochs, r.max_images, r.eval_samples) == (p["FACE_EPOCHS"], p["N_TRAIN"], p["N_HOLDOUT"])
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "gpu"])
+def test_lesson_03_reads_its_main_run_from_the_recipe(preset, monkeypatch):
+    p = _parameters("03_wgan_gp_celeba", preset, monkeypatch)
+    assert p["MAIN"] == recipes.recipe(preset, "wgan-gp-faces")
+    assert (p["IMAGE_SIZE"], p["N_CRITIC"], p["MAIN_LR"], p["GEN_STEPS"]) == \
+        (p["MAIN"].image_shape[0], p["MAIN"].n_critic, p["MAIN"].learning_rate, p["MAIN"].steps)
