@@ -33,6 +33,7 @@ CPU = RESULTS / "cpu"
 RECORDS = {  # record name -> its file: one JSON row a trial, as experiments.run_sweep writes them
     "lesson05_sweep": CPU / "lesson05_sweep.jsonl",  # lesson 05's sweep (section 4), 3 seeds of the baseline
     "lesson05_exercises": CPU / "lesson05_exercises.jsonl",  # its exercises' trials (teaching/exercise_runs.py)
+    "lesson00_exercises": CPU / "lesson00_exercises.jsonl",  # lesson 00's toys, 10 seeds (teaching/exercise_runs.py)
     "lesson07_ablation_mnist": CPU / "lesson07_ablation_mnist.jsonl",  # lesson 07's ablation (section 7), 3 seeds
     "lesson07_ablation_bricks": CPU / "lesson07_ablation_bricks.jsonl",  # and on the bricks (section 8)
 }
