@@ -142,7 +142,8 @@ def test_at_smoke_or_under_the_step_cap_a_run_gets_no_verdict(exercise_id, rows,
 def test_a_blank_answer_prints_the_task_and_how_to_pass_the_run(exercise_id, capsys):
     assert ex.check(exercise_id, None) is False
     out = capsys.readouterr().out
-    assert "an experiment" in out and f"check({exercise_id!r}, rows)" in out
+    argument, what = rc.answer_help(ex.find_exercise(exercise_id)[0].run_check)
+    assert "an experiment" in out and f"check({exercise_id!r}, {argument})" in out and what in out
 
 
 def test_the_deck_rejects_an_unknown_run_check(tmp_path):

@@ -10,7 +10,7 @@ line, to ``results/cpu/lesson05_exercises.jsonl``; rows already there are kept (
     GAN_COURSE_OFFLINE=1 python -m gan_course.teaching.exercise_runs   # about 15 min on 2 cores
 
 Lesson 00's experiment exercises train its toys (``python -m gan_course.teaching.exercise_runs 00``,
-about 15 min on 2 cores): section 5's 1-D GAN, its loop and its ``train_step`` written out again
+about 8 min on 2 cores): section 5's 1-D GAN, its loop and its ``train_step`` written out again
 here with the generator's loss the exercise asks for (exercises 4 and 6; the lesson's own loss and a
 shifted start for comparison), and section 6's four ring runs, at ``SEEDS_00``. Each row keeps what
 the checkers read: the 1-D run's generated mean and spread at the lesson's snapshot rounds, the ring

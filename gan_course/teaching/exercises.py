@@ -158,10 +158,10 @@ def _check_run(exercise: Exercise, cards: dict[str, Card], rows, preset) -> bool
     from gan_course.teaching import run_checks
 
     if rows is None:
+        argument, what = run_checks.answer_help(exercise.run_check)
         print(f"Exercise {exercise.id} (an experiment): {exercise.prompt}\n{_minutes(exercise)}"
               f"  Cards: {', '.join(exercise.cards)}\n"
-              f"  Run it, then pass what your run returned (the rows of experiments.run_sweep, or its results "
-              f"file) and run this cell again: check({exercise.id!r}, rows).")
+              f"  Run it, then pass {what}, and run this cell again: check({exercise.id!r}, {argument}).")
         return False
     print(f"Exercise {exercise.id}: your run against the course's measured runs")
     verdict = run_checks.run_check(exercise.run_check, rows, preset)
