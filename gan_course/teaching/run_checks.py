@@ -295,7 +295,8 @@ def _one_d_run(rows, name: str, start: str, loss_name: str, other: str, other_lo
             print(f"  round {m}, generated mean {mine['means'][mine['moments'].index(m)]:.2f}; the course's '{name}' "
                   "runs: [{:.2f}, {:.2f}], its '{}' runs: [{:.2f}, {:.2f}]; ".format(
                       *seed_range(r["means"][i] for r in theirs), other, *seed_range(r["means"][i] for r in others))
-                  + f"'{name}' was the further from the data {target:g} in {behind} of {len(paired)} seeds.")
+                  + f"'{name}' was further from the data's mean ({target:g}) than '{other}' in {behind} of "
+                  f"{len(paired)} seeds.")
     verdicts = [_toy_judge(f"round {steps}, generated mean", mine["means"][-1], [r["mean"] for r in theirs], why=why),
                 _toy_judge(f"round {steps}, generated spread", mine["stds"][-1], [r["std"] for r in theirs])]
     if "g_loss" in mine:
