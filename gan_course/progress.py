@@ -1,7 +1,8 @@
 """Progress for the course's long waits: sweeps, series of training runs, one long ``fit``, the
 site and slide builds. One mechanism for all of them, with elapsed time and an estimate of what is left.
 
-``Progress(total, unit)`` counts items (trials, runs, lessons) done of a total; while an item runs,
+``track(items, desc, unit)`` walks through a list with a bar, as ``tqdm(items)`` does (scoring a few
+sets, checking a few datasets). ``Progress(total, unit)`` counts items (trials, runs, lessons) done of a total; while an item runs,
 ``step(n, total)`` reports its own progress (a Keras run's steps). Inside ``with Progress(...)``
 every ``fit`` of a course GAN (``gan.TwoPlayerGAN``) reports its steps to it by itself, through
 ``callbacks.FitProgress``; that callback also gives one standalone ``fit`` its own bar.
@@ -34,7 +35,7 @@ import os
 import sys
 import time
 
-__all__ = ["Progress", "mode", "active", "format_time", "LOG_INTERVAL"]
+__all__ = ["Progress", "track", "mode", "active", "format_time", "LOG_INTERVAL"]
 
 LOG_INTERVAL = 30.0  # seconds between two "still running" lines in log mode
 _HEADLESS = ("nbconvert", "nbclient", "nbval", "pytest", "papermill", "jupyter-execute", "jupyter_execute")
@@ -295,3 +296,14 @@ class Progress:
             self._print(f"[{self._count()}] {message} | {self._times()}")
         self._item_start = _clock()
         return seconds
+
+
+def track(items, desc: str | None = None, unit: str = "item"):
+    """Yield ``items`` one by one with a ``Progress`` over them, as ``tqdm(items)`` would: the items
+    done of the total, the time so far and an estimate of what is left (a line at most every
+    ``LOG_INTERVAL`` seconds in log mode). For a loop of a few slow items, e.g. the sets a cell scores."""
+    items = items if hasattr(items, "__len__") else list(items)
+    with Progress(len(items), unit=unit, desc=desc) as bar:
+        for item in items:
+            yield item
+            bar.update(1)

@@ -138,3 +138,19 @@ def test_a_standalone_fit_is_silent_when_short_and_logs_steps_when_long(monkeypa
 def test_the_progress_module_is_not_part_of_the_sweep_cache_key():
     modules, _ = experiments.code_modules(experiments.run_trial)
     assert "gan_course.gan" in modules and "gan_course.progress" not in modules
+
+
+def test_track_walks_a_list_with_items_done_and_an_estimate(monkeypatch, capsys):
+    clock = {"now": 0.0}
+    monkeypatch.setattr(progress, "_clock", lambda: clock["now"])
+    monkeypatch.setenv("GAN_COURSE_PROGRESS", "log")
+    monkeypatch.delenv("GAN_COURSE_PROGRESS_INTERVAL", raising=False)
+    seen = []
+    for item in progress.track({"real": 1, "untrained": 2, "trained": 3}.items(), "scoring", unit="set"):
+        seen.append(item[0])
+        clock["now"] += 40.0  # each set takes 40 s: a line after each, with what is left
+    assert seen == ["real", "untrained", "trained"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "scoring: 1/3 sets | 0:40 elapsed, about 1:20 left", lines
+    assert lines[-1] == "scoring: 3/3 sets | 2:00 elapsed" and len(lines) == 3, lines
+    assert progress.active() is None, "the bar is closed after the loop"
