@@ -22,10 +22,16 @@ deck tests to the worker that runs the lesson, after it.
 import contextlib
 import copy
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+# A test run never writes into the student's outputs/: nbval's lessons (`make test-gpu-shapes` runs
+# only them, without tests/conftest.py) and the tests write their runs, caches and models to a
+# temporary folder (tests/conftest.py gives each worker its own part of it).
+os.environ.setdefault("GAN_COURSE_OUTPUTS", tempfile.mkdtemp(prefix="gan-course-test-outputs-"))
 
 ROOT = Path(__file__).resolve().parent
 EXECUTED = ROOT / "build" / "test-artefacts" / "executed"

@@ -51,3 +51,21 @@ def test_nbval_kernels_run_at_the_gpu_preset_capped_to_one_step():
 def test_the_notebook_preset_and_cap_can_be_chosen():
     run = _nbval("smoke None", "override", GAN_COURSE_NOTEBOOK_PRESET="smoke", GAN_COURSE_NOTEBOOK_STEP_CAP="")
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_a_lesson_under_nbval_writes_its_runs_outside_the_student_s_outputs():
+    """``make test-gpu-shapes`` runs nbval without tests/conftest.py: the root conftest alone must
+    send the lessons' runs, caches and models to a temporary folder, never over a student's
+    trained models in ``outputs/``."""
+    probe = ("import os\nfrom gan_course import paths\n"
+             f"print(paths.outputs_dir('probe').resolve().is_relative_to({str(ROOT)!r}))")
+    folder = ROOT / "build" / "test-artefacts" / "nbval-probe"
+    folder.mkdir(parents=True, exist_ok=True)
+    cell = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + probe, execution_count=1,
+                                     outputs=[nbformat.v4.new_output("stream", name="stdout", text="False\n")])
+    path = folder / "outputs_probe.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    env = {k: v for k, v in os.environ.items() if k not in ("GAN_COURSE_OUTPUTS", "PYTEST_XDIST_WORKER")}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=--nbval-lax",
+                          str(path.relative_to(ROOT))], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:]
