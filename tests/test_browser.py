@@ -365,11 +365,34 @@ def test_lesson_05_runs_in_the_lab_with_its_quiz_exercises_and_latent_explorer(c
     assert not [e for e in log.errors if "request failed" in e], log.errors
 
 
-@pytest.mark.parametrize("name", [n for n in LESSONS if n not in RUN_IN_LAB])
-def test_other_lessons_open_in_the_lab(chromium, lab, name):
+@pytest.fixture(scope="module")
+def lab_page(chromium, lab):
+    """One JupyterLab page for the lessons that are only opened: each test opens its notebook in it
+    as a student opens a second one from the file browser (loading the lab's JavaScript once, not
+    once per lesson). Every notebook still starts its own kernel and is checked whole."""
     page = chromium.new_page()
     log = PageLog(page)
-    open_notebook(page, lab, name)
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.wait_for_function("() => !!window.jupyterapp", timeout=180_000, polling=200)
+    page.evaluate("() => window.jupyterapp.started.then(() => window.jupyterapp.restored).then(() => true)")
+    yield page, log
+    page.close()
+
+
+def open_in_lab_page(page, name):
+    """Open ``name`` in the running lab page (the file browser's "open"), wait for its kernel."""
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path}).then(() => true)",
+                  f"{name}.ipynb")
+    page.wait_for_function(f"() => {{ {_CURRENT} return !!panel && !!panel.context && panel.context.path === '{name}.ipynb'; }}",
+                           polling=200)
+    page.wait_for_function(_IDLE, timeout=180_000, polling=200)
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if n not in RUN_IN_LAB])
+def test_other_lessons_open_in_the_lab(lab_page, name):
+    page, log = lab_page
+    log.errors.clear()
+    open_in_lab_page(page, name)
     if name in SITE_LESSONS:  # executed for the site (with the text quiz): its figures show in the lab
         page.wait_for_function(f"() => {{ {_CURRENT} return panel.content.node.querySelectorAll('.jp-RenderedImage img').length > 0; }}")
         page.wait_for_timeout(1000)
