@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed
 WEB    := site/node_modules/.installed
 PRESET ?= cpu
 
-.PHONY: help train results test test-gpu-shapes lab strip lock clean materials slides site web-assets
+.PHONY: help train results results-bench test test-gpu-shapes lab strip lock clean materials slides site web-assets
 
 help:
 	@echo "make train   create .venv, install the pinned dependencies, train the DCGAN on MNIST (PRESET=$(PRESET))"
 	@echo "make test    the whole test suite, offline: tests/ at the smoke preset, every notebook at the gpu preset's shapes for one step per loop"
 	@echo "make results  train both MNIST recipes at the cpu preset and rewrite README's numbers from results/cpu/ (maintainers)"
+	@echo "make results-bench  run the benchmarks README quotes and rewrite its benchmark numbers from results/cpu/ (maintainers)"
 	@echo "make test-gpu-shapes  only the notebooks (nbval at the gpu preset's shapes, one step per loop; part of make test)"
 	@echo "make lab     open the notebooks in JupyterLab"
 	@echo "make materials  Anki deck, flashcard CSV and every lesson's slides in build/materials/ (offline)"
@@ -40,6 +41,18 @@ results: $(STAMP)
 	$(BIN)/python -m gan_course train --preset cpu --fresh --recipe dcgan2015 --out $(RESULTS_RUNS)/dcgan2015
 	$(BIN)/python -m gan_course.teaching.results record $(RESULTS_RUNS)/fast/metrics.json make_train
 	$(BIN)/python -m gan_course.teaching.results record $(RESULTS_RUNS)/dcgan2015/metrics.json make_train_dcgan2015
+	$(BIN)/python -m gan_course.teaching.results update-readme
+
+# README's benchmark numbers: the digits race, the speed ratios and two workers against one process,
+# each recorded in results/cpu/bench_*.json, then README's benchmark blocks rewritten (about 15 min
+# on 2 cores; run it on an idle machine: README quotes its wall times).
+BENCH_RUNS = outputs/bench/results
+results-bench: $(STAMP)
+	$(BIN)/python -m gan_course.bench.quality --max-seconds 300 --out $(BENCH_RUNS)/race_digits.json
+	$(BIN)/python -m gan_course.bench --skip-quality --out $(BENCH_RUNS)/speed.json
+	$(BIN)/python -m gan_course.bench.multiworker --out $(BENCH_RUNS)/multiworker.json
+	for name in race_digits speed multiworker; do \
+	  $(BIN)/python -m gan_course.teaching.results record-bench $(BENCH_RUNS)/$$name.json $$name || exit 1; done
 	$(BIN)/python -m gan_course.teaching.results update-readme
 
 # Two worker processes (pytest-xdist), each test file and notebook whole in one of them (see

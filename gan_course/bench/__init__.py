@@ -319,6 +319,8 @@ def main(argv=None) -> int:
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
                     "tensorflow": tf.__version__, "keras": keras.__version__},
         "data": {"source": train.source, "train_images": len(train)},
+        "settings": {"batch_size": args.batch_size, "width": args.width, "latent_dim": args.latent_dim,
+                     "steps": args.steps, "rounds": args.rounds, "precision_width": args.precision_width},
     }
     print(f"Throughput: {args.rounds} alternating rounds of {args.steps} steps, batch {args.batch_size} ...")
     throughput = measure_throughput(train.images, args.batch_size, args.latent_dim, args.width, args.steps,

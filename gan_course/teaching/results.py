@@ -7,10 +7,16 @@ and ``update-readme`` rewrites README's marked blocks from that record. ``tests/
 fails when README and the record disagree, so a hand edit of a number, or a record that changed
 without README, is caught.
 
-Usage (``make results`` runs all three)::
+The benchmarks' numbers that README quotes come the same way: ``record-bench`` copies the JSON a
+benchmark wrote (``python -m gan_course.bench``, ``bench.quality``, ``bench.multiworker``) into
+``results/cpu/bench_<name>.json`` with the date, commit and machine, and README's benchmark blocks
+are rendered from it.
+
+Usage (``make results`` runs the first three for make train; ``make results-bench`` the benchmarks)::
 
     python -m gan_course.teaching.results record outputs/results/fast/metrics.json make_train
     python -m gan_course.teaching.results update-readme
+    python -m gan_course.teaching.results record-bench outputs/bench/quality.json race_digits
     python -m gan_course.teaching.results check      # exit 1 when README and the record disagree
 """
 
@@ -26,7 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["RESULTS", "README", "record", "load", "blocks", "update_readme", "stale_blocks"]
+__all__ = ["RESULTS", "README", "BENCHES", "record", "record_bench", "load", "blocks", "update_readme", "stale_blocks"]
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "results"
@@ -70,10 +76,47 @@ def record(metrics_path, name: str, results_dir: Path = RESULTS) -> Path:
     return out
 
 
+# What each benchmark record holds: the command that writes it and keys its JSON must have.
+BENCHES = {
+    "race_digits": ("python -m gan_course.bench.quality --max-seconds 300", ("course", "tutorial", "target", "max_seconds")),
+    "speed": ("python -m gan_course.bench --skip-quality", ("throughput", "speedups", "settings")),
+    "multiworker": ("python -m gan_course.bench.multiworker", ("two_workers_over_one_process", "sizes", "cpus")),
+}
+
+
+def _machine() -> dict:
+    return {"recorded": datetime.date.today().isoformat(), "commit": _commit(), "cores": os.cpu_count(),
+            "machine": f"{platform.machine()}, {platform.system()}"}
+
+
+def record_bench(json_path, name: str, results_dir: Path = RESULTS) -> Path:
+    """Copy a benchmark's JSON into ``results_dir/cpu/bench_<name>.json`` (``name`` one of
+    ``BENCHES``), with the date, commit and cores of the machine; returns that path. Run the
+    benchmark on an idle machine: its wall times are what README quotes."""
+    if name not in BENCHES:
+        raise ValueError(f"unknown benchmark record {name!r}: one of {', '.join(BENCHES)}.")
+    command, keys = BENCHES[name]
+    json_path = Path(json_path)
+    if not json_path.is_file():
+        raise FileNotFoundError(f"{json_path} does not exist: run `{command} --out {json_path}` first.")
+    run = json.loads(json_path.read_text())
+    missing = [key for key in keys if key not in run]
+    if missing:
+        raise ValueError(f"{json_path} has no {', '.join(missing)}: it is not the output of `{command}`; "
+                         f"run that and record its JSON.")
+    out = Path(results_dir) / "cpu" / f"bench_{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"what": command, **_machine(), **run}, indent=1) + "\n")
+    return out
+
+
 def load(name: str, preset: str = "cpu", results_dir: Path = RESULTS) -> dict:
     path = Path(results_dir) / preset / f"{name}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"No record {path}: run `make results` to write it.")
+        bench = BENCHES.get(name.removeprefix("bench_"), (None,))[0] if name.startswith("bench_") else None
+        how = (f"run `{bench} --out run.json`, then `python -m {__name__} record-bench run.json "
+               f"{name.removeprefix('bench_')}`" if bench else "run `make results`")
+        raise FileNotFoundError(f"No record {path}: {how} to write it.")
     return json.loads(path.read_text())
 
 
@@ -91,16 +134,76 @@ def _make_train(results_dir: Path) -> str:
             f"{paper['train_seconds']:.0f} s")
 
 
-BLOCKS = {"make-train": _make_train}
+def _on(r: dict) -> str:
+    return f"on {r['cores']} cores ({r['recorded']})"
 
 
-def blocks(results_dir: Path = RESULTS) -> dict:
-    """Each README block's text, rendered from the record."""
-    return {name: render(results_dir) for name, render in BLOCKS.items()}
+def _race_digits(results_dir: Path) -> str:
+    r = load("bench_race_digits", results_dir=results_dir)
+    course, tutorial = r["course"], r["tutorial"]
+
+    def best(run):
+        return min(run["curve"], key=lambda c: c["fid"])
+
+    def end(run):
+        return (f"reached FID {run['curve'][-1]['fid']:.1f} with all ten digits after {run['steps']:,} steps, "
+                f"{run['wall_s']:.0f} s wall ({run['cpu_s']:.0f} s CPU)" if run["reached"] else
+                f"was at FID {best(run)['fid']:.0f} at best, with at most {round(max(c['coverage'] for c in run['curve']) * 10)} "
+                f"of the 10 digits, when it stopped after {run['wall_s']:.0f} s ({run['cpu_s']:.0f} s CPU)")
+
+    text = (f"Measured {_on(r)}, `--max-seconds {r['max_seconds']:g}`: the course's recipe {end(course)}; "
+            f"the tutorial's code {end(tutorial)}")
+    if "tutorial_over_course" in r:
+        bound = "at least " if r["ratio_is_lower_bound"] else ""
+        text += (f", so the course's recipe was {bound}{r['tutorial_over_course']:.1f}x sooner in wall time and "
+                 f"{bound}{r['tutorial_over_course_cpu']:.1f}x in CPU time")
+    return text + "."
+
+
+def _speed(results_dir: Path) -> str:
+    r = load("bench_speed", results_dir=results_dir)
+    t, s = r["throughput"], r["speedups"]
+
+    def speedup(name, what):
+        x = s.get(name, {})
+        return f"{what}: skipped ({x['skipped']})" if "skipped" in x else f"{what}: {x['speedup']:.2f}x"
+
+    policy = next((k.removesuffix("_step_ms") for k in s.get("mixed_precision", {})
+                   if k.endswith("_step_ms") and not k.startswith("float32")), "16-bit mixed precision")
+    settings = r["settings"]
+    return (f"Measured {_on(r)}, float32, width {settings['width']}, batch {settings['batch_size']}: the package's step ran at "
+            f"{t['package_over_reference']:.2f}x the tutorial's step in its default alternating order (G is judged "
+            f"by the updated D, which costs one more pass of D over the fakes) and "
+            f"{t['simultaneous_over_reference']:.2f}x in the tutorial's simultaneous order; the tutorial's loop on "
+            f"the opt-in fast layers ran {t['fast_layers_over_reference']:.2f}x the stock layers; "
+            + "; ".join([speedup("mixed_precision", f"{policy} against float32 at width {settings['precision_width']}"),
+                         speedup("xla", "XLA against the default graph"),
+                         speedup("two_devices", "two logical devices against one"),
+                         speedup("input_pipeline", "images decoded from a folder against tensors in memory")])
+            + ". Above 1 is faster.")
+
+
+def _multiworker(results_dir: Path) -> str:
+    r = load("bench_multiworker", results_dir=results_dir)
+    return (f"{_on(r)}, two workers trained at {r['two_workers_over_one_process']:.2f}x the speed of one process "
+            f"(global batch {r['sizes']['batch_size']}, width {r['sizes']['width']})")
+
+
+BLOCKS = {"make-train": _make_train, "bench-race-digits": _race_digits, "bench-speed": _speed,
+          "bench-multiworker": _multiworker}
+
+
+def blocks(results_dir: Path = RESULTS, names=None) -> dict:
+    """Each README block's text (or those in ``names``), rendered from the record."""
+    unknown = sorted(set(names or ()) - set(BLOCKS))
+    if unknown:
+        raise ValueError(f"README has results blocks {unknown} that {__name__} does not know "
+                         f"(known: {', '.join(BLOCKS)}).")
+    return {name: BLOCKS[name](results_dir) for name in (names or BLOCKS)}
 
 
 def _rewrite(text: str, results_dir: Path) -> str:
-    rendered = blocks(results_dir)
+    rendered = blocks(results_dir, {m["name"] for m in BLOCK.finditer(text)})
 
     def fill(match):
         name = match["name"]
@@ -115,7 +218,7 @@ def _rewrite(text: str, results_dir: Path) -> str:
 def stale_blocks(readme: Path = README, results_dir: Path = RESULTS) -> list[str]:
     """Names of README's results blocks whose text differs from the record's rendering."""
     text = Path(readme).read_text()
-    fresh = blocks(results_dir)
+    fresh = blocks(results_dir, {m["name"] for m in BLOCK.finditer(text)})
     return [m["name"] for m in BLOCK.finditer(text) if m["body"] != fresh.get(m["name"])]
 
 
@@ -134,11 +237,16 @@ def main(argv=None) -> int:
     rec = sub.add_parser("record", help="copy a run's metrics.json into results/<preset>/NAME.json")
     rec.add_argument("metrics")
     rec.add_argument("name")
+    bench = sub.add_parser("record-bench", help="copy a benchmark's JSON into results/cpu/bench_NAME.json")
+    bench.add_argument("json")
+    bench.add_argument("name", choices=list(BENCHES))
     sub.add_parser("update-readme", help="rewrite README's results blocks from the record")
     sub.add_parser("check", help="exit 1 when README and the record disagree")
     args = parser.parse_args(argv)
     if args.command == "record":
         print(f"wrote {record(args.metrics, args.name)}")
+    elif args.command == "record-bench":
+        print(f"wrote {record_bench(args.json, args.name)}")
     elif args.command == "update-readme":
         print("README updated" if update_readme() else "README already agrees with the record")
     else:
