@@ -373,7 +373,9 @@ def lab_page(chromium, lab):
     page = chromium.new_page()
     log = PageLog(page)
     page.goto(f"{lab.url}/lab?reset&token={lab.token}")
-    page.wait_for_function("() => !!window.jupyterapp", timeout=180_000, polling=200)
+    # ?reset clears the workspace and then reloads the page without it: wait for the page after that.
+    page.wait_for_function("() => !location.search.includes('reset') && !!window.jupyterapp", timeout=180_000, polling=200)
+    page.wait_for_load_state()
     page.evaluate("() => window.jupyterapp.started.then(() => window.jupyterapp.restored).then(() => true)")
     yield page, log
     page.close()
