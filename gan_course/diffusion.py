@@ -253,6 +253,10 @@ class DiffusionModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker]
 
+    def fit(self, *args, shuffle=False, **kwargs):
+        # The course's tf.data pipelines shuffle themselves; Keras would warn on shuffle=True.
+        return super().fit(*args, shuffle=shuffle, **kwargs)
+
     @property
     def sampling_network(self) -> keras.Model:
         return self.ema.average if self.ema is not None else self.network
