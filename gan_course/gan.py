@@ -35,7 +35,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gan_course import diffaugment, precision
+from gan_course import diffaugment, losses, precision
 from gan_course.ema import GeneratorEMA
 
 __all__ = [
@@ -132,12 +132,27 @@ class TwoPlayerGAN(keras.Model):
             ``"color,translation,cutout"`` (``gan_course.diffaugment``), or a callable
             ``augment(images, seed) -> images``; applied by ``score`` to every image the
             discriminator judges during training, real or fake, in both players' steps.
+        r1_gamma: weight gamma of the R1 penalty ``(gamma / 2) E_x[||grad_x D(x)||^2]`` on real
+            images (``losses.r1_penalty``; Mescheder et al. 2018), which a subclass adds to D's
+            loss with ``lazy_r1``; 0 (the default) leaves it out.
+        r1_every: lazy regularisation (Karras et al. 2019, StyleGAN2, section 3.1): add the R1
+            penalty only on every ``r1_every``-th discriminator step, weighted ``r1_every`` times
+            as much, so that on average it pulls as hard for a fraction of its cost; 1 (the
+            default) adds it at every step, as does any run under a ``tf.distribute`` strategy
+            (see ``lazy_r1``).
     """
 
     tracked: tuple[str, ...] = ("d_loss", "g_loss")
 
-    def __init__(self, generator, discriminator, latent_dim=None, seed=None, ema=None, augment=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim=None, seed=None, ema=None, augment=None,
+                 r1_gamma=0.0, r1_every=1, **kwargs):
+        if r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be >= 0 (the R1 paper uses 10), got {r1_gamma!r}")
+        if int(r1_every) != r1_every or r1_every < 1:
+            raise ValueError(f"r1_every must be a whole number >= 1 (1: every step; StyleGAN2 uses 16), got {r1_every!r}")
         super().__init__(**kwargs)
+        self.r1_gamma = float(r1_gamma)
+        self.r1_every = int(r1_every)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim) if latent_dim else _latent_dim(generator)
@@ -223,6 +238,19 @@ class TwoPlayerGAN(keras.Model):
         both players' steps; nothing else (sampling, scoring, saving) augments."""
         images = self.augment_images(images) if training else images
         return self.discriminator(images, training=training)
+
+    def lazy_r1(self, real_images):
+        """The R1 penalty on real images, through the same augmentation as D's other calls;
+        with ``r1_every = k`` only on D's steps 0, k, 2k, ... and then with weight ``k * gamma``.
+
+        Under a ``tf.distribute`` strategy R1 runs at every step with weight ``gamma`` instead (the
+        same average pull, at the full cost): batch norm synchronises its statistics across
+        replicas, and TensorFlow does not allow that synchronisation inside ``tf.cond``."""
+        if self.r1_every == 1 or tf.distribute.has_strategy():
+            return losses.r1_penalty(self.score, real_images, self.r1_gamma)
+        due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
+        return tf.cond(due, lambda: losses.r1_penalty(self.score, real_images, self.r1_gamma * self.r1_every),
+                       lambda: tf.zeros((), tf.float32))
 
     def sample_noise(self, n):
         """n latent vectors z ~ N(0, I) from the model's own seeded stream (this replica's

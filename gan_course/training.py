@@ -46,15 +46,8 @@ class DCGAN(TwoPlayerGAN):
             fakes (the course's meaning everywhere: see ``gan_course.gan``; one more D forward
             pass per step); ``"simultaneous"``: both gradients come from the same forward pass
             and both players move at once (the TensorFlow tutorial's order; the cheapest step).
-        r1_gamma: weight gamma of the R1 penalty ``(gamma / 2) E_x[||grad_x D(x)||^2]`` on real
-            images (``losses.r1_penalty``; Mescheder et al. 2018), added to D's loss; 0 (the
-            default) leaves it out.
-        r1_every: lazy regularisation (Karras et al. 2019, StyleGAN2, section 3.1): add the R1
-            penalty only on every ``r1_every``-th discriminator step, weighted ``r1_every`` times
-            as much, so that on average it pulls as hard for a fraction of its cost; 1 (the
-            default) adds it at every step, as does any run under a ``tf.distribute`` strategy
-            (see ``lazy_r1``).
-        ema, augment: generator EMA and DiffAugment, see ``gan_course.gan.TwoPlayerGAN``.
+        ema, augment, r1_gamma, r1_every: generator EMA, DiffAugment and the (lazy) R1 penalty on
+            D's loss, see ``gan_course.gan.TwoPlayerGAN``.
 
     Any pair of losses of raw scores plugs in through ``compile``: BCE and the non-saturating
     loss by default, LSGAN's or the hinge loss from ``gan_course.losses`` for the zoo.
@@ -65,19 +58,13 @@ class DCGAN(TwoPlayerGAN):
     tracked = ("d_loss", "g_loss", "d_real", "d_fake")
 
     def __init__(self, generator, discriminator, latent_dim=None, real_label=1.0, seed=None, update="alternating",
-                 r1_gamma=0.0, r1_every=1, **kwargs):
+                 **kwargs):
         check_image_shapes(generator, discriminator)
         if update not in UPDATES:
             raise ValueError(f"update must be one of {UPDATES}, not {update!r}")
-        if r1_gamma < 0:
-            raise ValueError(f"r1_gamma must be >= 0 (the R1 paper uses 10), got {r1_gamma!r}")
-        if int(r1_every) != r1_every or r1_every < 1:
-            raise ValueError(f"r1_every must be a whole number >= 1 (1: every step; StyleGAN2 uses 16), got {r1_every!r}")
         super().__init__(generator, discriminator, latent_dim=latent_dim, seed=seed, **kwargs)
         self.update_order = update
         self.real_label = float(real_label)
-        self.r1_gamma = float(r1_gamma)
-        self.r1_every = int(r1_every)
 
     def compile(self, d_optimizer=None, g_optimizer=None, d_loss_fn=losses.discriminator_loss,
                 g_loss_fn=losses.generator_loss, **kwargs):
@@ -109,19 +96,6 @@ class DCGAN(TwoPlayerGAN):
         if self.r1_gamma > 0:
             d_loss += self.lazy_r1(real_images)
         return d_loss, real_logits, fake_logits
-
-    def lazy_r1(self, real_images):
-        """The R1 penalty on real images, through the same augmentation as D's other calls;
-        with ``r1_every = k`` only on D's steps 0, k, 2k, ... and then with weight ``k * gamma``.
-
-        Under a ``tf.distribute`` strategy R1 runs at every step with weight ``gamma`` instead (the
-        same average pull, at the full cost): batch norm synchronises its statistics across
-        replicas, and TensorFlow does not allow that synchronisation inside ``tf.cond``."""
-        if self.r1_every == 1 or tf.distribute.has_strategy():
-            return losses.r1_penalty(self.score, real_images, self.r1_gamma)
-        due = tf.equal(self.d_optimizer.iterations % self.r1_every, 0)
-        return tf.cond(due, lambda: losses.r1_penalty(self.score, real_images, self.r1_gamma * self.r1_every),
-                       lambda: tf.zeros((), tf.float32))
 
     def alternating_step(self, real_images, z):
         with tf.GradientTape() as g_tape:

@@ -137,3 +137,30 @@ def test_one_training_step_moves_both_players():
     ws = keras.ops.convert_to_numpy(gan.styles(64))  # mixing 0.9: most samples switch w somewhere
     switched = np.abs(ws[:, 0] - ws[:, -1]).max(axis=1) > 1e-6
     assert 0.6 < switched.mean() <= 1.0
+
+
+def _tiny_style_gan(**kwargs):
+    keras.utils.set_random_seed(0)
+    mapping, synthesis = stylegan.mapping_network(6, W_DIM, n_layers=2), stylegan.synthesis_network(W_DIM, width=WIDTH)
+    d = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 4, strides=2), keras.layers.Flatten(),
+                          keras.layers.Dense(1)])
+    gan = stylegan.StyleGAN(mapping, synthesis, d, seed=0, **kwargs)
+    gan.compile(run_eagerly=True)
+    return gan
+
+
+def test_d_moves_at_stylegan2_s_rate_with_lazy_r1_on_real_images():
+    """StyleGAN2's D: Adam(2e-3, beta_1 0, beta_2 0.99), and R1 (weight k * gamma) on D's steps 0, k, 2k, ...
+    Twin GANs (same weights, same noise) differ in D's first loss by exactly that penalty."""
+    from gan_course import losses
+
+    gan = _tiny_style_gan()
+    assert (gan.r1_gamma, gan.r1_every) == (1.0, 4)
+    assert float(gan.d_optimizer.learning_rate) == pytest.approx(2e-3)
+    assert float(gan.d_optimizer.beta_1) == 0.0 and float(gan.d_optimizer.beta_2) == pytest.approx(0.99)
+    real = rng(15).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    with_r1, without = _tiny_style_gan(r1_gamma=3.0, r1_every=4), _tiny_style_gan(r1_gamma=0.0)
+    penalty = float(losses.r1_penalty(with_r1.discriminator, real, 3.0 * 4))
+    assert penalty > 1e-4
+    first = [g.train_on_batch(real, return_dict=True)["d_loss"] for g in (with_r1, without)]
+    assert first[0] - first[1] == pytest.approx(penalty, rel=1e-3)

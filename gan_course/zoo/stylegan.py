@@ -291,22 +291,27 @@ class StyleGAN(TwoPlayerGAN):
     layer on (Karras et al. 2018, sec. 3.1; the paper uses 0.9).
 
     Optimizers (StyleGAN2's): Adam(2e-3, beta_1=0, beta_2=0.99) for the synthesis network and
-    100x less, 2e-5, for the mapping network (Karras et al. 2018, appendix C: at the same rate
-    the mapping network collapses to one w); Adam(2e-4, beta_1=0.5) for the DCGAN-style
-    discriminator. Not StyleGAN's whole recipe: no R1 penalty, no residual discriminator or
-    minibatch-stddev layer; those matter at 1024x1024, not here.
+    the discriminator, and 100x less, 2e-5, for the mapping network (Karras et al. 2018,
+    appendix C: at the same rate the mapping network collapses to one w). D's loss carries the
+    R1 penalty on real images, applied lazily (``r1_gamma``, ``r1_every``: see
+    ``gan_course.gan.TwoPlayerGAN``; StyleGAN and StyleGAN2 train with R1, Mescheder et al.
+    2018): at these rates D without it lets G collapse to a few shapes. The defaults, gamma 1 on
+    every 4th D step, are lesson 01's fast recipe's for 28x28 images in [-1, 1] (the papers use
+    gamma 10 at 1024x1024 and every 16th step). Not StyleGAN's whole recipe: no residual
+    discriminator or minibatch-stddev layer; those matter at 1024x1024, not here.
     """
 
-    def __init__(self, mapping, synthesis, discriminator, mixing: float = 0.9, seed=None, **kwargs):
+    def __init__(self, mapping, synthesis, discriminator, mixing: float = 0.9, seed=None, r1_gamma: float = 1.0,
+                 r1_every: int = 4, **kwargs):
         super().__init__(style_generator(mapping, synthesis), discriminator, latent_dim=mapping.input_shape[-1],
-                         seed=seed, **kwargs)
+                         seed=seed, r1_gamma=r1_gamma, r1_every=r1_every, **kwargs)
         self.mapping, self.synthesis = mapping, synthesis  # the same layers as self.generator's
         self.n_styles = int(synthesis.input_shape[0][1])
         self.noise_shapes = [tuple(int(d) for d in s[1:]) for s in synthesis.input_shape[1:]]
         self.mixing = float(mixing)
 
     def default_optimizers(self):
-        return keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.0, beta_2=0.99)
+        return keras.optimizers.Adam(2e-3, beta_1=0.0, beta_2=0.99), keras.optimizers.Adam(2e-3, beta_1=0.0, beta_2=0.99)
 
     def compile(self, d_optimizer=None, g_optimizer=None, mapping_optimizer=None, **kwargs):
         """``g_optimizer`` moves the synthesis network, ``mapping_optimizer`` the mapping network
@@ -338,6 +343,8 @@ class StyleGAN(TwoPlayerGAN):
             with g_tape.stop_recording(), tf.GradientTape() as d_tape:
                 d_loss = losses.discriminator_loss(self.discriminator(real, training=True),
                                                    self.discriminator(fake, training=True))
+                if self.r1_gamma > 0:
+                    d_loss += self.lazy_r1(real)  # R1 on real images, every r1_every-th D step
             self.move(d_tape, d_loss, self.d_optimizer, self.discriminator)
             g_loss = losses.generator_loss(self.discriminator(fake, training=True))
         self.move(g_tape, g_loss, self.g_optimizer, self.synthesis)
