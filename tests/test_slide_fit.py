@@ -109,8 +109,10 @@ def summary():
 
 
 # The deck loads reveal.js through RequireJS (no global `Reveal`): asking RequireJS for the same
-# module again returns the deck's instance. Then every slide in turn: go there, let MathJax
-# re-render it (the deck's own `slidechanged` handler queues that), measure.
+# module again returns the deck's instance. Then every slide in turn: go there, wait until MathJax
+# has re-rendered it (the deck's own `slidechanged` handler starts that, outside MathJax's queue:
+# measured before it ends, a maths slide read up to 140 px shorter or taller from run to run),
+# measure.
 _MEASURE = r"""async (targets) => {
   const script = Array.from(document.scripts).map(s => s.textContent).find(t => t.includes('/dist/reveal.js'));
   const url = script.match(/"([^"]*\/dist\/reveal\.js)"/)[1];
@@ -128,6 +130,23 @@ _MEASURE = r"""async (targets) => {
       + slide.querySelectorAll('.MathJax_Error, .merror, .mjx-merror, .mjx-noError').length
       + frames(slide).filter(f => f && f.querySelector('.mjx-math') && f.querySelector('.mjx-math').textContent.includes('\\')).length;
   const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+  // The deck re-renders a slide's maths when it is shown (its `slidechanged` handler calls
+  // MathJax.Hub.Rerender, outside MathJax's main queue): keep a promise of that re-rendering.
+  if (!MathJax.Hub.__measure) {
+    const rerender = MathJax.Hub.Rerender;
+    MathJax.Hub.__measure = true;
+    // Typeset each slide in one go: MathJax's chunking pauses (for a page that shows progress
+    // while it loads) change when a slide is drawn, not how.
+    if (MathJax.OutputJax.CommonHTML && MathJax.OutputJax.CommonHTML.config)
+      Object.assign(MathJax.OutputJax.CommonHTML.config, {EqnChunk: 1e6, EqnChunkDelay: 0});
+    Object.assign(MathJax.Hub, {processUpdateTime: 1e6, processUpdateDelay: 0, processSectionDelay: 0});
+    MathJax.Hub.Rerender = function (element, callback) {
+      return window.__rerendered = new Promise(resolve => rerender.call(MathJax.Hub, element, () => {
+        if (callback) MathJax.Callback(callback)();
+        resolve();
+      }));
+    };
+  }
   const config = Reveal.getConfig();
   const width = Number(config.width), height = Number(config.height);
   const rows = [];
@@ -135,12 +154,14 @@ _MEASURE = r"""async (targets) => {
   const all = [];
   horizontal.forEach((s, h) => { for (let v = 0; v < Math.max(s.querySelectorAll(':scope > section').length, 1); v++) all.push([h, v]); });
   for (const [h, v] of (targets || all)) {
+    window.__rerendered = null;
     Reveal.slide(h, v);
+    if (window.__rerendered) await window.__rerendered;
     await idle(); await frame();
     for (let i = 0; i < 50 && undrawn(Reveal.getCurrentSlide()) > 0; i++) await sleep(100);
     await document.fonts.ready; await frame();  // the fonts this slide asked for (MathJax's among them)
     if (targets) {  // a second look: typeset the slide again, let fonts settle
-      await new Promise(resolve => MathJax.Hub.Queue(['Rerender', MathJax.Hub, Reveal.getCurrentSlide()], resolve));
+      await MathJax.Hub.Rerender(Reveal.getCurrentSlide());
       await sleep(500); await frame();
     }
     const slide = Reveal.getCurrentSlide();
