@@ -39,9 +39,13 @@ def _python(code: str, raw: bool = False, timeout: float = 300) -> subprocess.Co
 @pytest.mark.parametrize("switch, raw", [("", False), (QUIET, False), (QUIET, True)],
                          ids=["import", "quiet", "raw-logs"])
 def test_a_crash_keeps_its_last_line(switch, raw):
-    """TensorFlow's fatal errors are a line on descriptor 2 and then abort(): that line must arrive."""
+    """TensorFlow's fatal errors are a line on descriptor 2 and then abort(): that line must arrive.
+
+    A race is what loses it (a thread that forwards descriptor 2 dies with the process), so each case
+    runs more than once: five times where it costs nothing, twice where ``quiet_tensorflow`` imports
+    TensorFlow (about 4 s a run; the filter this replaced lost the line in 5 runs of 5)."""
     code = f"import os\nimport gan_course\n{switch}\nos.write(2, b'FATAL: check failed\\n')\nos.abort()\n"
-    for attempt in range(5):
+    for attempt in range(2 if switch and not raw else 5):
         result = _python(code, raw=raw)
         assert result.returncode == -signal.SIGABRT, result.stderr.decode()[-2000:]
         assert result.stderr.decode().endswith("FATAL: check failed\n"), (attempt, result.stderr.decode()[-2000:])
