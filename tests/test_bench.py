@@ -7,28 +7,31 @@ import pytest
 from gan_course import bench
 
 
-def test_bench_throughput_and_flops(tmp_path):
-    out = tmp_path / "bench.json"
-    bench.main(["--skip-quality", "--skip-speedups", "--steps", "2", "--rounds", "2", "--width", "8",
-                "--batch-size", "16", "--out", str(out)])
-    result = json.loads(out.read_text())
-    t = result["throughput"]
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """One run of the benchmark with every part on tiny settings (each part builds and traces its
+    own step functions: one run for the three tests below). The race: one chunk each, then out of
+    time (0.1 s)."""
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    bench.main(["--steps", "1", "--rounds", "2", "--width", "8", "--batch-size", "16",
+                "--max-seconds", "0.1", "--quality-preset", "smoke", "--course-chunk", "2", "--tutorial-chunk", "1",
+                "--precision-width", "4", "--precision", "mixed_bfloat16", "--skip-devices", "--out", str(out)])
+    return json.loads(out.read_text())
+
+
+def test_bench_throughput_and_flops(report):
+    t = report["throughput"]
     assert t["package_images_per_s"] > 0 and t["reference_images_per_s"] > 0
     # Ratios are of seconds, the step times in ms: equal up to rounding, so compare with a tolerance.
     assert t["package_over_reference"] == pytest.approx(t["reference_step_ms"] / t["package_step_ms"], rel=1e-9)
     assert t["package_update"] == "alternating"  # the default; the other order is timed next to it
     assert t["simultaneous_over_reference"] == pytest.approx(t["reference_step_ms"] / t["simultaneous_step_ms"], rel=1e-9)
     assert t["fast_layers_over_reference"] == pytest.approx(t["reference_step_ms"] / t["fast_layers_step_ms"], rel=1e-9)
-    assert result["flops"]["per_step_gflop"] > 0 and result["peak_memory_mb"] > 100
-    assert "time_to_quality" not in result
+    assert report["flops"]["per_step_gflop"] > 0 and report["peak_memory_mb"] > 100
 
 
-def test_bench_reports_time_to_quality_for_both_codes(tmp_path):
-    out = tmp_path / "bench.json"
-    bench.main(["--skip-speedups", "--steps", "1", "--rounds", "1", "--width", "8", "--batch-size", "32",
-                "--max-seconds", "0.1", "--quality-preset", "smoke", "--course-chunk", "2", "--tutorial-chunk", "1",
-                "--out", str(out)])
-    race = json.loads(out.read_text())["time_to_quality"]
+def test_bench_reports_time_to_quality_for_both_codes(report):
+    race = report["time_to_quality"]
     assert race["target"] == {"fid_at_most": 30.0, "coverage": 1.0, "n_samples": 1000}
     for key in ("course", "tutorial"):  # one chunk each, then out of time: not reached, scored, timed
         run = race[key]
@@ -38,11 +41,8 @@ def test_bench_reports_time_to_quality_for_both_codes(tmp_path):
     assert "tutorial_over_course" not in race  # no ratio when the course's recipe did not arrive
 
 
-def test_bench_speedups_report_a_ratio_or_why_not(tmp_path):
-    out = tmp_path / "bench.json"
-    bench.main(["--skip-quality", "--steps", "1", "--rounds", "1", "--width", "4", "--batch-size", "16",
-                "--precision-width", "4", "--precision", "mixed_bfloat16", "--skip-devices", "--out", str(out)])
-    speedups = json.loads(out.read_text())["speedups"]
+def test_bench_speedups_report_a_ratio_or_why_not(report):
+    speedups = report["speedups"]
     for name in ("mixed_precision", "xla", "input_pipeline"):
         r = speedups[name]
         base, variant = [k.removesuffix("_step_ms") for k in r if k.endswith("_step_ms")]
