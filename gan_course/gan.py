@@ -143,9 +143,13 @@ class TwoPlayerGAN(keras.Model):
     """
 
     tracked: tuple[str, ...] = ("d_loss", "g_loss")
+    adds_r1 = False  # True in the subclasses whose train_step adds ``lazy_r1`` to D's loss
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None, ema=None, augment=None,
                  r1_gamma=0.0, r1_every=1, **kwargs):
+        if r1_gamma and not self.adds_r1:
+            raise ValueError(f"{type(self).__name__} does not add the R1 penalty to its loss, so r1_gamma={r1_gamma!r} "
+                             "would do nothing: leave it out (training.DCGAN and zoo.stylegan.StyleGAN take it).")
         if r1_gamma < 0:
             raise ValueError(f"r1_gamma must be >= 0 (the R1 paper uses 10), got {r1_gamma!r}")
         if int(r1_every) != r1_every or r1_every < 1:

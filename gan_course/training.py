@@ -56,6 +56,7 @@ class DCGAN(TwoPlayerGAN):
     """
 
     tracked = ("d_loss", "g_loss", "d_real", "d_fake")
+    adds_r1 = True
 
     def __init__(self, generator, discriminator, latent_dim=None, real_label=1.0, seed=None, update="alternating",
                  **kwargs):

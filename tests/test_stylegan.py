@@ -164,3 +164,12 @@ def test_d_moves_at_stylegan2_s_rate_with_lazy_r1_on_real_images():
     assert penalty > 1e-4
     first = [g.train_on_batch(real, return_dict=True)["d_loss"] for g in (with_r1, without)]
     assert first[0] - first[1] == pytest.approx(penalty, rel=1e-3)
+
+
+def test_a_gan_that_adds_no_r1_refuses_r1_gamma():
+    from gan_course import wgan
+
+    g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(28 * 28), keras.layers.Reshape((28, 28, 1))])
+    critic = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="does not add the R1 penalty"):
+        wgan.WGAN(g, critic, r1_gamma=1.0)

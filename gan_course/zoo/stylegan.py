@@ -301,6 +301,8 @@ class StyleGAN(TwoPlayerGAN):
     discriminator or minibatch-stddev layer; those matter at 1024x1024, not here.
     """
 
+    adds_r1 = True
+
     def __init__(self, mapping, synthesis, discriminator, mixing: float = 0.9, seed=None, r1_gamma: float = 1.0,
                  r1_every: int = 4, **kwargs):
         super().__init__(style_generator(mapping, synthesis), discriminator, latent_dim=mapping.input_shape[-1],
