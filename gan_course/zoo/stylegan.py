@@ -295,9 +295,10 @@ class StyleGAN(TwoPlayerGAN):
     appendix C: at the same rate the mapping network collapses to one w). D's loss carries the
     R1 penalty on real images, applied lazily (``r1_gamma``, ``r1_every``: see
     ``gan_course.gan.TwoPlayerGAN``; StyleGAN and StyleGAN2 train with R1, Mescheder et al.
-    2018): at these rates D without it lets G collapse to a few shapes. The defaults, gamma 1 on
-    every 4th D step, are lesson 01's fast recipe's for 28x28 images in [-1, 1] (the papers use
-    gamma 10 at 1024x1024 and every 16th step). Not StyleGAN's whole recipe: no residual
+    2018): at these rates D without it lets G collapse to a few shapes. The defaults are gamma 1
+    on every 4th D step, for 28x28 images in [-1, 1]: the schedule of lesson 01's fast recipe,
+    which sets its own gamma (``recipes.recipe().r1_gamma``); the papers use gamma 10 at
+    1024x1024 and every 16th step. Not StyleGAN's whole recipe: no residual
     discriminator or minibatch-stddev layer; those matter at 1024x1024, not here.
     """
 
