@@ -5,8 +5,8 @@ The notebooks are executed once per test run, and that run checks the most: ever
 step cap (``GAN_COURSE_STEP_CAP``, see ``gan_course.presets``), so each training loop runs one
 step, each pass over a pipeline one batch, and each evaluation set holds at most
 ``presets.CAPPED_COUNT`` images. A shape that only the gpu path builds fails here, on a CPU.
-The ``smoke`` preset stays the one of ``tests/`` (unit tests, the site build, JupyterLab in the
-browser tests, the executed slide decks), which run lessons 00, 01 and 05 at smoke.
+The ``smoke`` preset stays the one of ``tests/`` (unit tests, and lesson 05 run in JupyterLab by
+the browser tests).
 
 Set ``GAN_COURSE_NOTEBOOK_PRESET`` / ``GAN_COURSE_NOTEBOOK_STEP_CAP`` to run nbval otherwise, e.g.
 ``GAN_COURSE_NOTEBOOK_PRESET=smoke GAN_COURSE_NOTEBOOK_STEP_CAP= pytest notebooks/`` for the
@@ -14,9 +14,9 @@ smoke preset uncapped.
 
 What nbval's run printed and drew is kept: when a notebook's last cell has run, its executed copy
 (every cell's outputs, and which cells failed) is written to ``build/test-artefacts/executed/``.
-``tests/test_slide_fit.py`` builds each lesson's executed deck from it (the ``executed_lesson``
-fixture below), so the decks with figures cost no second run; tests/conftest.py hands each of those
-deck tests to the worker that runs the lesson, after it.
+``tests/test_slide_fit.py`` builds each lesson's executed deck from it, and ``tests/test_browser.py``
+the course site from lesson 00's (the ``executed_lesson`` fixture below), so neither runs a lesson
+a second time; tests/conftest.py hands those tests to the worker that runs the lesson, after it.
 """
 
 import contextlib
@@ -46,7 +46,11 @@ def notebook_env() -> dict[str, str | None]:
     return {"GAN_COURSE_PRESET": os.environ.get(NOTEBOOK_PRESET_VAR, "gpu"), "GAN_COURSE_STEP_CAP": cap or None,
             # Figures as a student sees them (the kernel's inline backend, not the Agg that
             # make test sets for tests/), and progress as lines, as in any kept output.
-            "MPLBACKEND": None, "GAN_COURSE_PROGRESS": "log"}
+            "MPLBACKEND": None, "GAN_COURSE_PROGRESS": "log",
+            # The quiz as `make slides` and the site run it (nobody clicks a widget on a page), so
+            # the executed copy is what they would show; the widget quiz is clicked through live
+            # in JupyterLab (tests/test_browser.py) and unit-tested (tests/test_exercises.py).
+            "GAN_COURSE_QUIZ": "text"}
 
 
 def _set(values: dict[str, str | None]):
@@ -92,7 +96,7 @@ def pytest_runtest_makereport(item, call):
         runs = getattr(item.parent, "_gan_course_outputs", None)
         if runs is None:
             runs = item.parent._gan_course_outputs = {}
-        runs[item.cell_num] = (copy.deepcopy(item.test_outputs or []), outcome.get_result().failed)
+        runs[item.cell_num] = (copy.deepcopy(item.test_outputs or []), outcome.get_result().failed, call.duration)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -111,7 +115,7 @@ def write_executed(notebook_file) -> Path:
     nb = copy.deepcopy(notebook_file.nb)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     for number, cell in enumerate(code):
-        outputs, _ = runs.get(number, ([], True))
+        outputs, _, _ = runs.get(number, ([], True, 0.0))
         # nbval runs a cell without storing it in IPython's history, where IPython looks for a
         # trailing ";" that hides the cell's result: hide it here, as a student's kernel does.
         hidden = cell.source.rstrip().endswith(";")
@@ -123,6 +127,7 @@ def write_executed(notebook_file) -> Path:
     nb.metadata["gan_course_executed"] = {
         "by": "nbval", **notebook_env(),
         "failed_or_not_run": [n for n in range(len(code)) if runs.get(n, (None, True))[1]],
+        "seconds": round(sum(run[2] for run in runs.values()), 1),  # the cells' run time, as the site reports it
     }
     EXECUTED.mkdir(parents=True, exist_ok=True)
     path = EXECUTED / Path(str(notebook_file.fspath)).name
@@ -158,12 +163,14 @@ def _execute_now(name: str) -> Path:
 
     source = ROOT / "notebooks" / f"{name}.ipynb"
     nb = nbformat.read(source, as_version=4)
+    start = time.perf_counter()
     with notebook_environment():
         NotebookClient(nb, timeout=1800, kernel_name="python3", allow_errors=True,
                        resources={"metadata": {"path": str(source.parent)}}).execute()
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     failed = [n for n, cell in enumerate(code) if any(o.output_type == "error" for o in cell.outputs)]
-    nb.metadata["gan_course_executed"] = {"by": "nbclient", **notebook_env(), "failed_or_not_run": failed}
+    nb.metadata["gan_course_executed"] = {"by": "nbclient", **notebook_env(), "failed_or_not_run": failed,
+                                          "seconds": round(time.perf_counter() - start, 1)}
     EXECUTED.mkdir(parents=True, exist_ok=True)
     path = EXECUTED / source.name
     nbformat.write(nb, path)

@@ -49,8 +49,10 @@ def seeded():
 # other: the second then finds the first one's work instead of writing the same files at once.
 SHARED_SCOPES: dict[str, str] = {}
 # The executed-deck test of a lesson runs in the worker that runs the lesson under nbval, after it:
-# it builds the deck from what that run printed and drew (the root conftest.py keeps it).
+# it builds the deck from what that run printed and drew (the root conftest.py keeps it). So does
+# the browser test file, whose course site is built from lesson 00's run.
 EXECUTED_DECK = "tests/test_slide_fit.py::test_every_slide_fits_1280x720[slides-executed/"
+AFTER_LESSON = {"tests/test_browser.py": "notebooks/00_gan_theory.ipynb"}
 # Files whose tests share nothing (each its own tmp_path, fresh kernel): every test is a unit.
 SPLIT_FILES: set[str] = set()
 # Marks of tests that run for a minute or more; their files, and the notebooks, are handed out first.
@@ -61,7 +63,13 @@ def _scope(nodeid: str) -> str:
     if nodeid.startswith(EXECUTED_DECK):
         return f"notebooks/{nodeid[len(EXECUTED_DECK):].rstrip(']')}.ipynb"
     path = nodeid.split("::", 1)[0]
+    if path in AFTER_LESSON:
+        return AFTER_LESSON[path]
     return nodeid if path in SPLIT_FILES else SHARED_SCOPES.get(path, path)
+
+
+def _after_a_lesson(nodeid: str) -> bool:
+    return nodeid.startswith(EXECUTED_DECK) or nodeid.split("::", 1)[0] in AFTER_LESSON
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
@@ -83,10 +91,11 @@ def pytest_collection_modifyitems(config, items):
     """In a worker: the long units first (notebooks, and files with a long mark), so that the last
     unit handed out is a short one and neither worker waits long for the other at the end.
     Without workers the order is pytest's own. Either way an executed-deck test comes after the
-    notebooks (tests/ is collected first), so it finds the lesson's run of this session."""
-    items.sort(key=lambda item: item.nodeid.startswith(EXECUTED_DECK))  # stable
+    notebooks (tests/ is collected first), so it finds the lesson's run of this session; so do the
+    browser tests (AFTER_LESSON)."""
+    items.sort(key=lambda item: _after_a_lesson(item.nodeid))  # stable
     if not WORKER:
         return
     long_scopes = {_scope(item.nodeid) for item in items
                    if item.nodeid.startswith("notebooks/") or any(item.get_closest_marker(m) for m in LONG_MARKS)}
-    items.sort(key=lambda item: (_scope(item.nodeid) not in long_scopes, item.nodeid.startswith(EXECUTED_DECK)))
+    items.sort(key=lambda item: (_scope(item.nodeid) not in long_scopes, _after_a_lesson(item.nodeid)))

@@ -6,7 +6,7 @@
   lesson: no error output, every figure rendered, every widget drawn by its front end. The quiz
   reveals an answer and moves on, ``check()`` says "Not yet" and "Right", the latent explorer's
   slider and button change its picture, and RISE's slideshow opens and advances.
-- **The course site** (``gan_course.teaching.site`` at the smoke preset, served on localhost):
+- **The course site** (``gan_course.teaching.site``, from nbval's run of lesson 00, served on localhost):
   every page loads, every image shows, every internal link resolves, nothing is requested from
   another host, and the console stays free of errors.
 - **Slides offline**: a deck opened as a file with the network off is styled, advances and shows
@@ -49,10 +49,11 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync"]
 LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 RUN_IN_LAB = ["05_experiments"]  # the lesson with the latent explorer; it has a quiz and exercises too
-# The site test builds the site from these lessons (run by nbclient, cached in build/site-cache/smoke);
-# the lab opens the others without running them. Every lesson already runs under nbval in the same
-# CI run (and its executed deck is checked by test_slide_fit.py), and the site's pages come from one
-# template: one lesson, with figures, maths and flashcards, keeps CI within its time.
+# The site test builds the site from these lessons as nbval ran them (tests/conftest.py keeps this
+# file in the worker that ran the first, after it); the lab opens them with those outputs and the
+# others without running them. Every lesson runs under nbval in the same CI run (and its executed
+# deck is checked by test_slide_fit.py), and the site's pages come from one template: one lesson,
+# with figures, maths and flashcards, keeps CI within its time.
 SITE_LESSONS = ["00_gan_theory"]
 
 
@@ -108,17 +109,26 @@ class PageLog:
 
 
 @pytest.fixture(scope="module")
-def site_build():
-    """The course site at the smoke preset. Executed lessons are cached in build/site-cache/smoke,
-    shared with `make site PRESET=smoke`: a lesson that has not changed is not run again."""
+def site_build(executed_lesson):
+    """The course site, built from the lessons as this test run's nbval executed them (the root
+    conftest.py: the gpu preset's shapes, one step per loop, the quiz as text as the site runs it;
+    tests/conftest.py runs this file after lesson 00 in the same worker), so no lesson runs twice.
+    Running lessons for the site (``site.execute_lesson``) is tested in tests/test_site.py."""
     _require(shutil.which("npm") is not None or (ROOT / "site" / "node_modules").is_dir(),
              "npm is needed for the slides' JavaScript (apt-get install npm; make web-assets)")
+    import nbformat
+
     from gan_course.teaching import site, slides
 
     _require((slides.web_assets_dir() / "reveal.js").is_dir(), "site/node_modules missing: run `make web-assets`")
     out = ROOT / "build" / "test-artefacts" / "site"
-    built = site.build_site("smoke", out=out, notebooks=[ROOT / "notebooks" / f"{n}.ipynb" for n in SITE_LESSONS],
-                            verbose=True)
+    runs = []
+    for name in SITE_LESSONS:
+        path = executed_lesson(name)
+        ran = nbformat.read(path, as_version=4).metadata["gan_course_executed"]
+        assert ran["GAN_COURSE_QUIZ"] == "text", ran  # what the site shows: no widget on a web page
+        runs.append({"lesson": name, "path": path, "seconds": ran["seconds"]})
+    built = site.build_site(ran["GAN_COURSE_PRESET"], out=out, executed=runs, verbose=True)
     print(f"site built in {built['seconds']:.0f} s: {built['index']}")
     return built
 

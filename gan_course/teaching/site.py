@@ -418,15 +418,22 @@ def _fix_lesson_toc(html_dir: Path) -> int:
 
 
 def build_site(preset: str = "cpu", out: str | Path | None = None, notebooks=None, cache: str | Path | None = None,
-               timeout: int = 3600, force: bool = False, verbose: bool = True) -> dict:
+               timeout: int = 3600, force: bool = False, verbose: bool = True, executed: list[dict] | None = None) -> dict:
     """Execute (or reuse) every lesson, write the pages, build the HTML. Returns a summary dict:
-    ``{"html": folder, "index": index.html, "runs": [...], "seconds": build time}``."""
+    ``{"html": folder, "index": index.html, "runs": [...], "seconds": build time}``.
+
+    ``executed``: lessons already run elsewhere under ``preset``, as :func:`execute_lesson` returns
+    them (``{"lesson", "path", "seconds"}``), built as they are instead of ``notebooks``; the
+    test suite builds its site from the lesson nbval has just run."""
     from gan_course.presets import get_preset
 
     get_preset(preset)  # an unknown name stops here, listing the valid ones
     start = time.perf_counter()
     out = Path(out) if out is not None else ROOT / "build" / "site" / preset
-    runs = execute_lessons(preset, notebooks, cache, timeout, force, verbose)
+    if executed is not None:
+        runs = [{"cached": True, **run, "path": Path(run["path"])} for run in executed]
+    else:
+        runs = execute_lessons(preset, notebooks, cache, timeout, force, verbose)
     src, html_dir = out / "src", out / "html"
     config = write_sources(runs, preset, src, html_dir, verbose)
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
