@@ -8,8 +8,10 @@ TensorFlow's C++ runtime prints lines that are not errors of the course or of th
 
 - ``remapper failed: ... LeakyReluGrad ... BiasAdd`` (an ERROR line, at most once per process,
   when a training step is first traced). Grappler's remapper pass fuses Conv2D + BiasAdd +
-  LeakyReLU into one kernel and gives up on a graph whose gradient still needs the BiasAdd's
-  output (a TensorFlow bug); that graph then runs unfused, so training is unaffected. A WGAN
+  LeakyReLU into one of oneDNN's kernels and gives up on a graph whose gradient still needs the
+  BiasAdd's output (a TensorFlow bug); that graph then runs unfused, so training is unaffected.
+  TensorFlow turns oneDNN's kernels on by itself only on CPUs with AVX-512's neural-network
+  instructions (``TF_ENABLE_ONEDNN_OPTS=1`` turns them on elsewhere): other CPUs never print it. A WGAN
   critic's gradient penalty can show it (LeakyReLU straight after a biased Conv2D); the DCGAN
   discriminator and ``python -m gan_course train`` do not. ``quiet_tensorflow()`` turns the
   remapper off with TensorFlow's public ``tf.config.optimizer.set_experimental_options``, so the
