@@ -40,7 +40,7 @@ def ema_decay(updates, decay: float = 0.999, warmup: bool = True):
 
     Without warm-up it is ``decay``. With warm-up it is ``min(decay, (1 + t) / (10 + t))``, the
     schedule of TensorFlow's ``ExponentialMovingAverage(num_updates=t)``: 0.1 at the first
-    update, 0.5 at t = 8, 0.9 at t = 80, ``decay`` from t = 9 / (1 - decay) - 1 on
+    update, 0.5 at t = 8, 0.9 at t = 80, ``decay`` from t = 9 / (1 - decay) - 10 on
     (8990 steps for 0.999). Why: the average starts at the untrained generator, and with
     beta = 0.999 that random start would still weigh 37% after 1000 steps, a whole short
     CPU run; with the warm-up the average follows the generator closely at first and only
