@@ -45,6 +45,10 @@ def test_a_sweep_shows_trials_of_total_steps_and_an_estimate_in_few_lines(digits
 
 def test_default_interval_keeps_a_short_sweep_to_one_line_per_trial(digits, tmp_path, monkeypatch, capsys):
     train, test = digits
+    # "Short" by the progress clock, whatever the machine: a trial of these tiny runs took 33 s on a
+    # busy 2-core machine, past the 30-s interval, and printed a "still running" line.
+    clock = FakeClock(tick=0.01)
+    monkeypatch.setattr(progress, "_clock", clock)
     monkeypatch.delenv("GAN_COURSE_PROGRESS", raising=False)
     monkeypatch.delenv("GAN_COURSE_PROGRESS_INTERVAL", raising=False)
     configs = [TINY, variant(TINY, "seed 1", seed=1)]
@@ -54,10 +58,13 @@ def test_default_interval_keeps_a_short_sweep_to_one_line_per_trial(digits, tmp_
 
 
 class FakeClock:
-    def __init__(self):
-        self.now = 0.0
+    """The progress clock, moved by hand (``now``) or by ``tick`` seconds at every reading."""
+
+    def __init__(self, tick=0.0):
+        self.now, self.tick = 0.0, tick
 
     def __call__(self):
+        self.now += self.tick
         return self.now
 
 
