@@ -64,9 +64,9 @@ results-bench: $(STAMP)
 # tests/conftest.py). TEST_WORKERS=0 runs everything in this one process. nbval runs every lesson
 # at the gpu preset's shapes, one step per training loop (the root conftest.py, tests/test_gpu_shapes.py);
 # make test-gpu-shapes runs only the notebooks.
-# TF_ENABLE_ONEDNN_OPTS=1: oneDNN's CPU kernels, which TensorFlow turns on by itself only on CPUs with AVX-512's
-# neural-network instructions (CI's); on an AVX2-only CPU lesson 07's capped brick ablation took 1.7x as long without them (unset
-# variable means 1 here; set it to 0 to test TensorFlow's own kernels).
+# TF_ENABLE_ONEDNN_OPTS=1 (unless set): oneDNN's CPU kernels, which TensorFlow turns on by itself only on
+# CPUs with AVX-512's neural-network instructions (CI's). On an AVX2-only CPU lesson 07's capped brick
+# ablation took 1.7x as long without them. TF_ENABLE_ONEDNN_OPTS=0 make test tests TensorFlow's own kernels.
 TEST_WORKERS ?= 2
 PYTEST := GAN_COURSE_PRESET=smoke GAN_COURSE_OFFLINE=1 MPLBACKEND=Agg TF_ENABLE_ONEDNN_OPTS=$${TF_ENABLE_ONEDNN_OPTS:-1} \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
