@@ -55,12 +55,16 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="cpu")
     parser.add_argument("--out", default="outputs/probes/faces.jsonl")
     args = parser.parse_args(argv)
+    for flag, steps in (("--dcgan-steps", args.dcgan_steps), ("--wgan-steps", args.wgan_steps)):
+        if any(b <= a for a, b in zip([0, *steps], steps)):
+            parser.error(f"{flag} {' '.join(map(str, steps))}: the checkpoints must be positive and increasing, "
+                         f"e.g. {flag} 300 600 900")
     os.environ.setdefault("GAN_COURSE_OFFLINE", "1")
+
+    import numpy as np
 
     from gan_course import metrics, recipes
     from gan_course.bench import faces
-    import numpy as np
-
     from gan_course.bench.quality import CourseTrainer
 
     names = [n for v in args.variants for n in GROUPS.get(v, [v])]
@@ -69,7 +73,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"Unknown variants {unknown}; choose from {sorted(VARIANTS)} or {sorted(GROUPS)}.")
     train, holdout, info = faces.load_faces(args.preset, "offline", 0)
     real_outputs = metrics.face_outputs(holdout)
-    score = faces.face_scorer(holdout, 0.0, 0, real_outputs)  # threshold 0: never stops early
+    score = faces.face_scorer(holdout, 0.0, 0, real_outputs)  # the threshold is unused here: no early stop
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     shape = tuple(int(s) for s in train.shape[1:])
