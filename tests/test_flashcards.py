@@ -10,6 +10,7 @@ import re
 import sqlite3
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -133,6 +134,101 @@ def test_the_deck_covers_the_sources_concepts(concept, deck):
 @pytest.mark.parametrize("concept", ZOO_CONCEPTS)
 def test_the_deck_covers_the_gan_zoo(concept, deck):
     assert re.search(ZOO_CONCEPTS[concept], _deck_text(deck), re.IGNORECASE), f"no flashcard covers {concept}"
+
+
+# --------------------------------------------------------------------------- one fact, one home card
+#
+# Two cards that state the same fact drift apart when one is fixed and the other is not. A pair's
+# similarity is the mean of
+#   (a) the TF-IDF cosine of the two cards' question + answer words (IDF over the whole course, so a term
+#       that few cards use, such as 'lsgan' or 'run_sweep', weighs more than 'generator' or 'loss'), and
+#   (b) the share of the shorter card's word trigrams (question + answer) that the other card also has:
+#       a phrase or formula copied from card to card.
+# The threshold comes from the data. On the decks as they were at fa8a2a2 it flagged 9 pairs, scoring
+# 0.29-0.52, all stating one fact twice (theory-saturation / non-saturating-loss / zoo-minimax-saturates,
+# theory-lsgan-loss / zoo-lsgan-loss, theory-hinge-loss / zoo-hinge-loss, zoo-sweep-cache /
+# exp-resumable-sweep, exp-ttur / ttur-ratio, safe-model-saving / pickle-unsafe, theory-optimal-d /
+# optimal-discriminator), and no pair of different cards: those scored at most 0.28 then
+# (theory-lsgan-loss / theory-hinge-loss, two bare formulas) and 0.24 after the merge
+# (forward-closed-form / ddpm-ancestral-step, which share alpha_bar_t's notation). Reworded duplicates
+# that share few words (gan-two-players / theory-players scored 0.03) are beyond a lexical test:
+# reviewers catch those.
+DUPLICATE_THRESHOLD = 0.29
+
+_STOPWORDS = frozenset(
+    "the a an of and or to in is it its for on with by as at be that this what which why how does do from are not "
+    "than when one each so but if you your they their them there then these those was were has have had can will "
+    "would should into onto out about over under more most less very only also all any some".split())
+
+
+def _words(text):
+    return [w for w in re.findall(r"[a-z][a-z0-9_'-]*|\d+(?:\.\d+)?", text.lower())
+            if w not in _STOPWORDS and len(w) > 1]
+
+
+def _trigrams(text):
+    tokens = re.findall(r"[a-z0-9_]+", text.lower())
+    return {tuple(tokens[i:i + 3]) for i in range(len(tokens) - 2)}
+
+
+def card_similarities(cards):
+    """Every pair of cards with its similarity in [0, 1], highest first: (score, card, card)."""
+    import collections
+    import itertools
+    import math
+
+    cards = list(cards)
+    texts = {c.id: f"{c.question} {c.answer}" for c in cards}
+    words = {cid: _words(t) for cid, t in texts.items()}
+    df = collections.Counter(w for ws in words.values() for w in set(ws))
+    vectors = {}
+    for cid, ws in words.items():
+        v = {w: (1 + math.log(n)) * math.log(len(cards) / df[w]) for w, n in collections.Counter(ws).items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vectors[cid] = {w: x / norm for w, x in v.items()}
+    trigrams = {cid: _trigrams(t) for cid, t in texts.items()}
+    pairs = []
+    for a, b in itertools.combinations(cards, 2):
+        cosine = sum(x * vectors[b.id].get(w, 0.0) for w, x in vectors[a.id].items())
+        shared = len(trigrams[a.id] & trigrams[b.id]) / max(1, min(len(trigrams[a.id]), len(trigrams[b.id])))
+        pairs.append(((cosine + shared) / 2, a, b))
+    return sorted(pairs, key=lambda p: -p[0])
+
+
+def near_duplicate_cards(lessons, threshold=DUPLICATE_THRESHOLD):
+    """The pairs of cards, anywhere in the course, similar enough to state the same fact."""
+    cards = [c for lesson in lessons.values() for c in lesson.cards]
+    return [p for p in card_similarities(cards) if p[0] >= threshold]
+
+
+def test_no_two_cards_state_the_same_fact(deck):
+    pairs = near_duplicate_cards(deck)
+    assert not pairs, (
+        "cards that state the same fact (similarity >= {:.2f}):\n".format(DUPLICATE_THRESHOLD)
+        + "\n".join(f"  {a.id} ({a.lesson}) and {b.id} ({b.lesson}): {s:.2f}" for s, a, b in pairs)
+        + "\nA fact has one home: keep one home card (normally in the earliest lesson that teaches it; merge any "
+          "extra correct detail into it) and delete the other; link the exercises whose `cards:` name it, and the "
+          "notebooks' and docs' mentions of it, to the home card. If the two cards ask different things, make the "
+          "later one ask its lesson's own angle and drop the restated fact from its answer.")
+
+
+def test_the_duplicate_check_flags_a_restated_fact_and_passes_different_ones():
+    Card = SimpleNamespace
+    cards = [
+        Card(id="early-lsgan", lesson="00_a", question="Write the LSGAN losses with targets a = 0, b = c = 1.",
+             answer="L_D = 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]; L_G = 1/2 E[(D(G(z)) - 1)^2], raw scores."),
+        Card(id="late-lsgan", lesson="04_b", question="Write the LSGAN losses with the usual targets.",
+             answer="L_D = 1/2 E_x[(D(x) - 1)^2] + 1/2 E_z[D(G(z))^2], L_G = 1/2 E_z[(D(G(z)) - 1)^2]."),
+        Card(id="hinge", lesson="00_a", question="Write the hinge losses used by SAGAN and BigGAN.",
+             answer="L_D = E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]; L_G = -E[D(G(z))]."),
+        Card(id="pickle", lesson="01_c", question="Why never load a pickle file from someone else?",
+             answer="Unpickling runs whatever code the file contains, so it can take over your machine."),
+        Card(id="adam", lesson="01_c", question="Which optimizer settings does DCGAN use?",
+             answer="Adam with learning rate 2e-4 and beta_1 = 0.5 for both players."),
+    ]
+    lessons = {"all": SimpleNamespace(cards=cards)}
+    flagged = [{a.id, b.id} for _, a, b in near_duplicate_cards(lessons)]
+    assert flagged == [{"early-lsgan", "late-lsgan"}], flagged
 
 
 # --------------------------------------------------------------------------- the validator itself
