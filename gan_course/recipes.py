@@ -14,8 +14,9 @@ CPU and kept because it lowered the classifier FID; the runs and their numbers a
 - **the R1 penalty, applied lazily** (``losses.r1_penalty``; Mescheder, Geiger & Nowozin 2018,
   "Which Training Methods for GANs do actually Converge?", arXiv:1801.04406; gamma = 4 on MNIST,
   chosen over seeds as ``docs/recipes_log.md`` records):
-  ``r1_every = 4`` is StyleGAN2's lazy regularisation (Karras et al. 2019, arXiv:1912.04958,
-  sec. 3.1), the penalty on every fourth D step, four times as heavy, for a fraction of its cost;
+  applying it lazily is StyleGAN2's idea (Karras et al. 2019, arXiv:1912.04958, sec. 3.1), which
+  adds the penalty on every 16th minibatch; the fast recipe's ``r1_every = 4`` adds it on every
+  fourth D step, four times as heavy, for a fraction of its cost;
 - **a learning rate of 2e-3** for both players, ten times the paper's, which pays only together
   with R1 (without it the same rate stalled where the paper's did);
 - **Adam's beta_1 = 0** instead of the paper's 0.5 (as in the R1 paper's and StyleGAN2's setups): no
@@ -25,10 +26,10 @@ CPU and kept because it lowered the classifier FID; the runs and their numbers a
   verdict on the whole digit is one weighted sum of patch features, with it D can judge how the
   strokes fit together;
 - **a small mapping network in G** (``mapping = 2``): two Dense(128) + LeakyReLU layers and a
-  linear Dense back to 64 numbers (StyleGAN's w; Karras, Laine & Aila 2018, arXiv:1812.04948)
-  between z and G's first layer. A Gaussian z is one round blob and the digits are ten clusters;
-  a single linear layer cannot fold one into the other, so samples between clusters come out as
-  blends of two digits;
+  linear Dense back to ``latent_dim`` numbers (64 at the cpu preset; StyleGAN's w; Karras, Laine
+  & Aila 2018, arXiv:1812.04948) between z and G's first layer. A Gaussian z is one round blob
+  and the digits are ten clusters; a single linear layer cannot fold one into the other, so
+  samples between clusters come out as blends of two digits;
 - **an exponential moving average of G's weights** (``gan_course.ema``; Karras et al. 2017,
   arXiv:1710.10196; Yazici et al. 2018, arXiv:1806.04498): samples, grids and the saved generator
   come from the average. It costs one multiply-add per weight per step and helps more the longer
