@@ -91,16 +91,24 @@ class Preset:
 
     def steps(self, **by_preset):
         """How long a loop runs, chosen by preset like ``pick`` and shortened by the step cap:
-        an int (steps, epochs, trials) becomes at most ``step_cap``; a list or tuple (seeds, a
-        sweep's values) keeps its first ``max(2, step_cap)`` items, enough for a spread. Use it for
-        every training budget, never for a size that sets a shape.
-        """
+        an int (steps, epochs, trials) becomes at most ``step_cap``; a list or tuple (a sweep's values)
+        keeps its first ``max(2, step_cap)`` items, enough for a comparison. Use it for every training
+        budget, never for a size that sets a shape; seeds have ``seeds``."""
         value = self.pick(**by_preset)
         if self.step_cap is None or value is None:
             return value
         if isinstance(value, (list, tuple)):
             return type(value)(value[: max(2, self.step_cap)])
         return min(value, self.step_cap)
+
+    def seeds(self, **by_preset):
+        """The seeds a comparison repeats every run with, chosen like ``pick``. Under the step cap
+        only the first: a run of one step has no spread worth reading, and one seed already builds,
+        trains and scores every shape (the spread's code runs at the smoke preset, in full)."""
+        value = self.pick(**by_preset)
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"seeds() takes a non-empty list or tuple of seeds per preset, got {value!r}.")
+        return value if self.step_cap is None else type(value)(value[:1])
 
     def count(self, **by_preset):
         """How many examples a set holds (training images, held-out images, samples scored), chosen

@@ -78,7 +78,9 @@ def test_step_cap_keeps_every_shape_and_cuts_loops_and_sets(monkeypatch):
     assert capped.max_images == 5 * full.batch_size, "enough digits for one WGAN step (5 critic batches)"
     assert capped.pick(smoke=16, cpu=32, gpu=100) == 100, "pick sets shapes: never capped"
     assert capped.steps(smoke=4, cpu=1500, gpu=20000) == 2
-    assert capped.steps(smoke=(0,), cpu=(0, 1, 2), gpu=(0, 1, 2, 3, 4)) == (0, 1), "a seed list keeps a spread of two"
+    assert capped.steps(smoke=(0,), cpu=(0, 1, 2), gpu=(1, 1 / 3, 1 / 10)) == (1, 1 / 3), "a sweep's values keep two"
+    assert capped.seeds(smoke=(0,), cpu=(0, 1, 2), gpu=(0, 1, 2, 3, 4)) == (0,), "one seed: a one-step run has no spread"
+    assert capped.seeds(smoke=[0], cpu=[0, 1, 2], gpu=[0, 1, 2, 3, 4]) == [0]
     assert capped.count(smoke=200, cpu=None, gpu=None) == CAPPED_COUNT, "None (all of them) is capped too"
     assert capped.count(smoke=20, cpu=CAPPED_COUNT - 1, gpu=CAPPED_COUNT - 1) == CAPPED_COUNT - 1, "below the cap: as asked"
 
@@ -129,6 +131,9 @@ def test_without_the_cap_steps_and_count_are_pick(monkeypatch):
     assert gpu == PRESETS["gpu"] and gpu.step_cap is None
     assert gpu.steps(smoke=4, cpu=1500, gpu=20000) == 20000
     assert gpu.steps(smoke=(0,), cpu=(0, 1), gpu=(0, 1, 2, 3, 4)) == (0, 1, 2, 3, 4)
+    assert gpu.seeds(smoke=(0,), cpu=(0, 1), gpu=(0, 1, 2, 3, 4)) == (0, 1, 2, 3, 4)
+    with pytest.raises(ValueError, match="non-empty list or tuple of seeds"):
+        gpu.seeds(smoke=0, cpu=0, gpu=0)
     assert gpu.count(smoke=200, cpu=None, gpu=None) is None
 
 
