@@ -111,7 +111,8 @@ def train_variant(name: str, images, generator_steps: int, batch_size: int, late
 
     Returns (model, history dict, wall seconds, CPU seconds of this process). ``n_log`` is how
     many points the history keeps (the steps are split into that many Keras "epochs").
-    ``jit_compile`` compiles each train step with XLA: about 2x faster for these small nets.
+    ``jit_compile`` compiles each train step with XLA; whether that pays for nets this small
+    depends on the machine (``python -m gan_course.bench`` times XLA against the default graph).
     ``run_eagerly`` skips building a graph at all, which is faster for a handful of steps
     (tracing costs seconds), slower for thousands.
     """
