@@ -131,7 +131,10 @@ def unet(steps: int = T, width: int = WIDTH, image_shape=(28, 28, 1), embed_dim:
     at 28x28 (``width``), stride-2 convs down to 14x14 and 7x7 (``2 * width``) with a residual block at
     each, then back up with the skip connections concatenated (the U): up-sampling and a residual block
     at 14x14, a stride-2 transposed conv to 28x28 and a zero-initialised output conv (the untrained model
-    predicts no noise). The residual blocks sit at 14x14 and 7x7 only, where a conv costs a quarter or less.
+    predicts no noise). The residual blocks sit at 14x14 and 7x7 only, with ``2 * width`` channels. Multiply-adds
+    go as H*W*k^2*C_in*C_out, so a block's 3x3 conv at 14x14 costs a quarter of the same conv at 28x28 (as much
+    as a ``width``-to-``width`` one at 28x28 would; the up block's first conv, fed ``4 * width`` channels, twice that);
+    one at 7x7 costs a quarter of one at 14x14.
 
     ``norm`` puts group normalisation before each block's convolutions, as Ho et al. do. It is off by
     default: on a 2-core CPU it cost about as much as the convolutions of this small network, and in a
