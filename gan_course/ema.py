@@ -5,7 +5,7 @@ so the weights circle around a good point instead of sitting on it. Averaging th
 the last few hundred steps lands nearer that point, and the averaged generator's samples are
 visibly cleaner, at the cost of one extra copy of G and one multiply-add per weight per step.
 
-After every generator update (Karras et al. 2017, "Progressive Growing of GANs", sec. 6;
+After every generator update (Karras et al. 2017, "Progressive Growing of GANs", appendix A.1;
 Yazici et al. 2018, "The Unusual Effectiveness of Averaging in GAN Training", eq. 2):
 
     w_ema <- beta * w_ema + (1 - beta) * w
