@@ -45,9 +45,10 @@ The face lessons' main runs are named here too (``FACE_RECIPES``), for the code 
 outside their notebooks (``python -m gan_course.bench.quality --race faces``):
 
 - ``"wgan-gp-faces"``: lesson 03's main run (``notebooks/03_wgan_gp_celeba.ipynb``, section 7), a
-  ``config.WGANConfig``: ``models.dcgan_generator`` against ``wgan.wgan_critic``, n_critic 5 and
-  lambda 10 as in the paper; at smoke and cpu the lesson's 10x Adam rate (1e-3) and a moving average
-  of G, at gpu the paper's 1e-4. ``build_wgan`` builds it exactly as the lesson does.
+  ``config.WGANConfig``: ``models.dcgan_generator`` against ``wgan.wgan_critic``, lambda 10 as in the
+  paper (``WGANConfig``'s default), n_critic the paper's 5 at cpu and gpu (2 at smoke, to stay short);
+  at smoke and cpu the lesson's 10x Adam rate (1e-3) and a moving average of G, at gpu the paper's 1e-4.
+  ``build_wgan`` builds it exactly as the lesson does.
 - ``"dcgan-faces"``: the settings of lesson 02's face run (``notebooks/02_dcgan_image_folder.ipynb``,
   section 5): Adam 2e-3 with beta_1 0.5, lazy R1 (gamma 1, every 4th D step), no dropout and a moving
   average at smoke and cpu; the lab's Adam 1e-4 and dropout 0.3 at gpu; 3x3 kernels. Lesson 02
