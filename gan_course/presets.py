@@ -18,8 +18,9 @@ checks on a CPU, in minutes, that the full-size path builds, trains, saves, load
 tests/test_gpu_shapes.py).
 
 The one dimension the cap shrinks besides lengths is the batch (``capped_batch``): every model takes
-any batch size (its first dimension is ``None``), and one eager step of lesson 02's gpu-size DCGAN
-(64x64 images, width 128) at the gpu batch of 256 is minutes of CPU on one thread. A batch of
+any batch size (its first dimension is ``None``), and one eager step of a gpu-size model at a full-size
+batch (the gpu preset's ``batch_size`` of 256, or lesson 02's gpu-size DCGAN: 64x64 bricks, width 64,
+batch 128) is slow on one CPU thread. A batch of
 ``n_critic * b`` images for a WGAN is halved while it is even, so it still splits into ``n_critic``
 critic batches.
 """
