@@ -31,7 +31,8 @@ __all__ = ["RunConfig", "WGANConfig", "from_preset", "field_names"]
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """Every setting of one DCGAN training run. Defaults: the 2015 recipe at width 32 on 28x28 digits."""
+    """Every setting of one DCGAN training run. Defaults: the 2015 recipe's optimiser and dropout at
+    width 32 on 28x28 digits (the ``dcgan2015`` recipe takes the preset's width)."""
 
     name: str = "dcgan2015"  # a label: the recipe's name or a sweep's row
     # --- networks (models.dcgan_generator / models.dcgan_discriminator)

@@ -310,7 +310,7 @@ def l1_loss(targets, predictions):
 def pix2pix_generator_loss(fake_logits, targets, generated, l1_weight: float = 100.0):
     """Pix2Pix generator loss: ``L_G = -E[log D(x, G(x))] + lambda E[|y - G(x)|_1]``.
 
-    Isola et al. (2017), "Image-to-Image Translation with Conditional Adversarial Networks",
+    Isola et al. (2016), "Image-to-Image Translation with Conditional Adversarial Networks",
     eq. 4 with lambda = 100, and the non-saturating form of the adversarial term. The L1 term
     gets the image roughly right (it alone gives blurry averages); the conditional D, which
     sees the input x next to the output, makes it sharp. The discriminator uses the ordinary
@@ -322,7 +322,7 @@ def pix2pix_generator_loss(fake_logits, targets, generated, l1_weight: float = 1
 def srgan_generator_loss(fake_logits, targets, generated, adversarial_weight: float = 1e-3):
     """Super-resolution GAN generator loss: ``L_G = content + w * (-E[log D(G(x_lr))])``.
 
-    Ledig et al. (2017), "Photo-Realistic Single Image Super-Resolution Using a GAN", eq. 3
+    Ledig et al. (2016), "Photo-Realistic Single Image Super-Resolution Using a GAN", eq. 3
     with w = 1e-3. The paper calls this whole sum, content plus adversarial term, the
     *perceptual loss*. The content term here is the pixel mean squared error (the paper's
     "SRGAN-MSE"); the paper's best model compares VGG feature maps instead (its "VGG loss").

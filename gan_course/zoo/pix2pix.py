@@ -1,4 +1,4 @@
-"""Pix2Pix (Isola et al. 2017) on a paired toy task: digit outlines -> digits.
+"""Pix2Pix (Isola et al. 2016) on a paired toy task: digit outlines -> digits.
 
 Image-to-image translation learns a map x -> y from *pairs* (x, y). Two ideas make Pix2Pix:
 

@@ -1,4 +1,4 @@
-"""A super-resolution GAN (after SRGAN, Ledig et al. 2017): 14x14 digits -> 28x28 digits.
+"""A super-resolution GAN (after SRGAN, Ledig et al. 2016): 14x14 digits -> 28x28 digits.
 
 The low-resolution input is the 28x28 digit averaged over 2x2 blocks. The generator
 up-samples it (nearest neighbour + convolutions, with a residual block before), and is
