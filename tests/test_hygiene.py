@@ -50,6 +50,50 @@ def test_every_notebook_reads_the_preset_and_ends_with_exercises():
         assert "Exercises" in headings[-1], f"{path.name} should end with exercises"
 
 
+MAX_CELL_LINES = 40  # a cell a student reads in one go, and a slide holds (CONTRIBUTING: code cells under 40 lines)
+
+
+def test_every_cell_stays_within_40_lines():
+    """A longer code cell does several things (split it); a longer markdown cell is a results paragraph
+    that belongs in a printed table plus a few sentences (issue 36)."""
+    long = [f"{path.name} cell {i} ({cell['cell_type']}, {len(''.join(cell['source']).splitlines())} lines)"
+            for path in NOTEBOOKS for i, cell in enumerate(json.loads(path.read_text())["cells"])
+            if len("".join(cell["source"]).splitlines()) > MAX_CELL_LINES]
+    assert not long, f"cells over {MAX_CELL_LINES} lines: {long}"
+
+
+WRITES = {"write_text", "write_bytes", "write", "writelines"}
+
+
+def _ends_in_a_write(source: str) -> bool:
+    """Whether a code cell's last statement is a bare call of a file write, whose return value (the
+    number of characters or bytes written) Jupyter would print under the cell."""
+    import ast
+
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    if source.rstrip().endswith(";"):
+        return False  # the trailing ";" hides the value, as IPython does
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return False
+    last = body[-1] if body else None
+    return (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+            and isinstance(last.value.func, ast.Attribute) and last.value.func.attr in WRITES)
+
+
+def test_no_code_cell_shows_the_size_of_a_file_it_wrote():
+    """A cell ending in ``path.write_text(...)`` shows a bare number (the characters written) that a
+    student reads as a result to understand (issue 36: six such numbers in lesson 04)."""
+    assert _ends_in_a_write("(OUT / 'a.md').write_text(table)")
+    assert not _ends_in_a_write("_ = (OUT / 'a.md').write_text(table)")
+    assert not _ends_in_a_write("(OUT / 'a.md').write_text(table);")
+    stray = [f"{path.name} cell {i}" for path in NOTEBOOKS
+             for i, cell in enumerate(json.loads(path.read_text())["cells"])
+             if cell["cell_type"] == "code" and _ends_in_a_write("".join(cell["source"]))]
+    assert not stray, f"cells whose last line is a file write (assign it to _ or end it with ';'): {stray}"
+
+
 TF_KERAS = re.compile(r"(from|import)\s+tensorflow\.keras|\btf\.keras\b")
 
 
