@@ -109,7 +109,7 @@ def train_mnist_dcgan(preset_name=None, out=None, epochs=None, seed=0, offline=F
           f"generator EMA {r.ema if r.ema else 'off'}")
 
     keras.utils.set_random_seed(seed)
-    mnist = data.load_mnist("train", max_images=preset.max_images)
+    mnist = data.load_mnist("train", max_images=preset.max_images, preset=preset)
     # The global batch: under a strategy each replica (and each worker) trains on its slice.
     dataset = place.shard_batches(
         strategy, lambda: data.make_dataset(mnist.images, r.batch_size, seed=seed), r.batch_size

