@@ -59,7 +59,8 @@ results-bench: $(STAMP)
 	$(BIN)/python -m gan_course.bench.quality --max-seconds 300 --out $(BENCH_RUNS)/race_digits.json
 	$(BIN)/python -m gan_course.bench --skip-quality --out $(BENCH_RUNS)/speed.json
 	$(BIN)/python -m gan_course.bench.multiworker --out $(BENCH_RUNS)/multiworker.json
-	for name in race_digits speed multiworker; do \
+	$(BIN)/python -m gan_course.bench.quality --race faces --max-seconds 360 --out $(BENCH_RUNS)/quality_faces.json
+	for name in race_digits speed multiworker quality_faces; do \
 	  $(BIN)/python -m gan_course.teaching.results record-bench $(BENCH_RUNS)/$$name.json $$name || exit 1; done
 	$(BIN)/python -m gan_course.teaching.results update-readme
 

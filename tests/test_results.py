@@ -75,6 +75,15 @@ def fake_bench(tmp_path, name):
                   "speedups": {"mixed_precision": {"speedup": 1.34, "float32_step_ms": 164.0, "mixed_bfloat16_step_ms": 122.0}, "xla": {"speedup": 0.664},
                                "two_devices": {"skipped": "--skip-devices"}, "input_pipeline": {"speedup": 0.5}}},
         "multiworker": {"cpus": 2, "sizes": {"batch_size": 64, "width": 64}, "two_workers_over_one_process": 0.423},
+        "quality_faces": {"race": "faces", "target": {"face_fid_at_most": 100.0}, "max_seconds": 360.0,
+                          "contestants": {
+                              "lesson03": {"name": "lesson 03 WGAN-GP", "reached": False, "steps": 300, "wall_s": 361.0,
+                                           "cpu_s": 500.0, "curve": [{"fid": 900.0}, {"fid": 120.4}]},
+                              "lesson02": {"name": "lesson 02 DCGAN", "reached": True, "steps": 540, "wall_s": 46.2,
+                                           "cpu_s": 69.4, "curve": [{"fid": 900.0}, {"fid": 94.1}]},
+                              "reference": {"name": "keras-io face DCGAN", "reached": False, "steps": 206,
+                                            "wall_s": 365.0, "cpu_s": 600.0, "curve": [{"fid": 898.0}, {"fid": 619.2}]}},
+                          "ratios": {"lesson03": None, "lesson02": {"reference_over_course": 7.9, "is_lower_bound": True}}},
     }
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(runs[name]))
@@ -96,6 +105,11 @@ def test_benchmark_records_render_what_the_benchmark_measured(tmp_path):
     assert "two logical devices against one: skipped (--skip-devices)" in text["bench-speed"]
     assert "mixed_bfloat16 against float32 at width 128: 1.34x" in text["bench-speed"]
     assert "two workers trained at 0.42x" in text["bench-multiworker"]
+    faces = text["bench-race-faces"]
+    assert "lesson 02 DCGAN reached it after 540 steps, 46 s wall (69 s CPU)" in faces
+    assert "lesson 03 WGAN-GP was at face FID 120 at best when it stopped after 361 s" in faces
+    assert "keras-io face DCGAN was at face FID 619 at best" in faces
+    assert "lesson 02 DCGAN at least 7.9x sooner in wall time" in faces and "WGAN-GP at least" not in faces
 
 
 def test_readme_quotes_every_benchmark_from_its_record():

@@ -81,6 +81,8 @@ BENCHES = {
     "race_digits": ("python -m gan_course.bench.quality --max-seconds 300", ("course", "tutorial", "target", "max_seconds")),
     "speed": ("python -m gan_course.bench --skip-quality", ("throughput", "speedups", "settings")),
     "multiworker": ("python -m gan_course.bench.multiworker", ("two_workers_over_one_process", "sizes", "cpus")),
+    "quality_faces": ("python -m gan_course.bench.quality --race faces --max-seconds 360",
+                      ("race", "contestants", "ratios", "target", "max_seconds")),
 }
 
 
@@ -160,6 +162,31 @@ def _race_digits(results_dir: Path) -> str:
     return text + "."
 
 
+def _race_faces(results_dir: Path) -> str:
+    r = load("bench_quality_faces", results_dir=results_dir)
+    target = r["target"]["face_fid_at_most"]
+
+    def end(run):
+        if run["reached"]:
+            return f"reached it after {run['steps']:,} steps, {run['wall_s']:.0f} s wall ({run['cpu_s']:.0f} s CPU)"
+        return (f"was at face FID {min(c['fid'] for c in run['curve']):.0f} at best when it stopped after "
+                f"{run['wall_s']:.0f} s")
+
+    runs = r["contestants"]
+    course = [key for key in runs if key in r["ratios"]]
+    reference = next(key for key in runs if key not in r["ratios"])
+    parts = [f"{runs[key]['name']} {end(runs[key])}" for key in course]
+    text = (f"Measured {_on(r)}, `--max-seconds {r['max_seconds']:g}`, face FID at most {target:g}: "
+            + "; ".join(parts) + f"; the {runs[reference]['name']} {end(runs[reference])}")
+    ratios = []
+    for key in course:
+        ratio = r["ratios"][key]
+        if ratio:
+            bound = "at least " if ratio["is_lower_bound"] else ""
+            ratios.append(f"{runs[key]['name']} {bound}{ratio['reference_over_course']:.1f}x sooner in wall time")
+    return text + (". So " + " and ".join(ratios) if ratios else "") + "."
+
+
 def _speed(results_dir: Path) -> str:
     r = load("bench_speed", results_dir=results_dir)
     t, s = r["throughput"], r["speedups"]
@@ -189,8 +216,8 @@ def _multiworker(results_dir: Path) -> str:
             f"(global batch {r['sizes']['batch_size']}, width {r['sizes']['width']})")
 
 
-BLOCKS = {"make-train": _make_train, "bench-race-digits": _race_digits, "bench-speed": _speed,
-          "bench-multiworker": _multiworker}
+BLOCKS = {"make-train": _make_train, "bench-race-digits": _race_digits, "bench-race-faces": _race_faces,
+          "bench-speed": _speed, "bench-multiworker": _multiworker}
 
 
 def blocks(results_dir: Path = RESULTS, names=None) -> dict:
