@@ -220,9 +220,19 @@ def lesson_title(path: Path) -> str:
 
 
 def lesson_time(path: Path) -> str:
-    """The ``**Time**:`` line of the lesson's first cell (what each preset costs), or ''."""
-    match = re.search(r"\*\*Time\*\*:\s*(.+)", _first_cell(path))
-    return match.group(1).strip() if match else ""
+    """The ``**Time**:`` line of the lesson's opening (what each preset costs), or ''.
+
+    The opening is the markdown before the first code cell: lessons keep the line next to their
+    prerequisites, in a notes cell after the title slide."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            break
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        match = re.search(r"\*\*Time\*\*:\s*(.+?)(?:\n\s*\n|\Z)", source, re.S)  # to the paragraph's end
+        if match:
+            return " ".join(match.group(1).split())
+    return ""
 
 
 def _table_cell(text: str) -> str:
