@@ -183,7 +183,7 @@ def _race_faces(results_dir: Path) -> str:
         ratio = r["ratios"][key]
         if ratio:
             bound = "at least " if ratio["is_lower_bound"] else ""
-            ratios.append(f"{runs[key]['name']} {bound}{ratio['reference_over_course']:.1f}x sooner in wall time")
+            ratios.append(f"{runs[key]['name']} was {bound}{ratio['reference_over_course']:.1f}x sooner in wall time")
     return text + (". So " + " and ".join(ratios) if ratios else "") + "."
 
 
